@@ -1,0 +1,142 @@
+"""Settings: one frozen object read from the environment and an optional `.env` file.
+
+Every variable is documented in `.env.example`. `load_settings()` turns validation errors into a
+`ConfigError` whose single line names the offending variable, so start-up fails legibly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+# arXiv archives (the part before the dot of a category). Used to catch typos in
+# PAPERBOY_CATEGORIES at start-up instead of silently watching an empty feed.
+ARCHIVES = frozenset(
+    {
+        "astro-ph", "cond-mat", "cs", "econ", "eess", "gr-qc", "hep-ex", "hep-lat", "hep-ph",
+        "hep-th", "math", "math-ph", "nlin", "nucl-ex", "nucl-th", "physics", "q-bio", "q-fin",
+        "quant-ph", "stat",
+    }
+)  # fmt: skip
+_CATEGORY_RE = re.compile(r"^(?P<archive>[a-z][a-z-]*)(\.(?P<sub>[A-Za-z][A-Za-z-]*))?$")
+
+
+def _default_db_path() -> Path:
+    # One database per user, not per working directory: running the CLI from another folder
+    # must not forget what was already delivered.
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "paperboy" / "paperboy.db"
+
+
+def parse_categories(value: str) -> tuple[str, ...]:
+    """Split and check a comma-separated category list such as ``cs,eess,stat.ML``."""
+    cats: list[str] = []
+    for raw in value.split(","):
+        cat = raw.strip()
+        if not cat:
+            continue
+        m = _CATEGORY_RE.match(cat)
+        if not m or m.group("archive") not in ARCHIVES:
+            raise ValueError(
+                f"{cat!r} is not an arXiv category or archive (examples: cs, cs.CV, stat.ML)"
+            )
+        if cat not in cats:
+            cats.append(cat)
+    if not cats:
+        raise ValueError("at least one arXiv category is needed (for example: cs,eess,stat.ML)")
+    return tuple(cats)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    arxiv_api_url: str = Field("https://export.arxiv.org/api/query", alias="ARXIV_API_URL")
+    arxiv_rss_url: str = Field("https://rss.arxiv.org/rss", alias="ARXIV_RSS_URL")
+    # arXiv asks for one request every 3 seconds across all its services.
+    arxiv_delay_seconds: float = Field(3.0, ge=0, le=600, alias="PAPERBOY_ARXIV_DELAY")
+    arxiv_timeout_seconds: float = Field(30.0, gt=0, le=600, alias="PAPERBOY_ARXIV_TIMEOUT")
+    arxiv_retries: int = Field(4, ge=0, le=20, alias="PAPERBOY_ARXIV_RETRIES")
+
+    openai_api_key: str | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    llm_model: str = Field("gpt-4o-mini", min_length=1, alias="PAPERBOY_LLM_MODEL")
+    llm_timeout_seconds: float = Field(60.0, gt=0, le=600, alias="PAPERBOY_LLM_TIMEOUT")
+    llm_concurrency: int = Field(4, ge=1, le=64, alias="PAPERBOY_LLM_CONCURRENCY")
+    llm_retries: int = Field(2, ge=0, le=10, alias="PAPERBOY_LLM_RETRIES")
+
+    db_path: Path = Field(default_factory=_default_db_path, alias="PAPERBOY_DB")
+    categories: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("cs", "eess", "stat.ML"), alias="PAPERBOY_CATEGORIES"
+    )
+    language: str = Field("en", alias="PAPERBOY_LANG")
+    digest_max_papers: int = Field(25, ge=1, le=500, alias="PAPERBOY_DIGEST_MAX")
+    refresh_minutes: float = Field(30.0, ge=0, le=1440, alias="PAPERBOY_REFRESH_MINUTES")
+    log_level: str = Field("INFO", alias="PAPERBOY_LOG_LEVEL")
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_categories(value)
+        return value
+
+    @field_validator("arxiv_api_url", "arxiv_rss_url", "openai_base_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("openai_api_key")
+    @classmethod
+    def _blank_key_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        from bot.summaries.languages import normalize_language
+
+        return normalize_language(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; raise `ConfigError` with one line naming the variable on any problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "settings"
+        field = Settings.model_fields.get(name)
+        env_name = field.alias if field is not None and field.alias else name.upper()
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Invalid setting {env_name}: {msg}") from None

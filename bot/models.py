@@ -1,0 +1,152 @@
+"""Plain value objects shared by the core, storage and frontends.
+
+Nothing here knows about SQL, HTTP or chat platforms: these are the nouns the rest of the code
+passes around.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+class AnnounceType(enum.StrEnum):
+    """How a paper appeared in a daily listing (arXiv's own vocabulary)."""
+
+    NEW = "new"
+    CROSS = "cross"
+    REPLACE = "replace"
+    REPLACE_CROSS = "replace-cross"
+
+    @property
+    def is_candidate(self) -> bool:
+        """New submissions and cross-lists are digest candidates; replacements only update."""
+        return self in (AnnounceType.NEW, AnnounceType.CROSS)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One arXiv paper at one version.
+
+    `id` never carries a version (``2409.03605``, ``hep-th/9901001``); `version` holds it.
+    """
+
+    id: str
+    version: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    primary_category: str | None = None
+    comment: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    published: datetime | None = None  # v1 submission time (UTC)
+    updated: datetime | None = None  # this version's submission time (UTC)
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.id}v{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A paper as it appeared in one daily listing."""
+
+    paper: Paper
+    type: AnnounceType
+    listing_date: date  # the listing's date (US Eastern calendar), as arXiv's feeds date it
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One category group's daily listing, as fetched from the RSS/Atom feed."""
+
+    group: str
+    listing_date: date | None  # None when the feed carries no date (an empty weekend feed)
+    announcements: tuple[Announcement, ...]
+    truncated: bool = False  # the feed hit arXiv's item cap, so some papers may be missing
+
+
+class LinkKind(enum.StrEnum):
+    ABSTRACT = "abstract"
+    PDF = "pdf"
+    HTML = "html"
+    CODE = "code"
+    PROJECT = "project"
+    DATA = "data"
+    MODEL = "model"
+    DEMO = "demo"
+    DOI = "doi"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link taken from metadata (never from LLM output)."""
+
+    kind: LinkKind
+    url: str
+    label: str
+
+
+class SummarySource(enum.StrEnum):
+    LLM = "llm"
+    EXTRACTIVE = "extractive"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A validated TL;DR and key takeaways for one paper version in one language."""
+
+    tldr: str
+    takeaways: tuple[str, ...]
+    language: str
+    source: SummarySource
+    model: str | None = None  # None for extractive summaries
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryKey:
+    """What a cached summary depends on: change any part and it is computed again."""
+
+    paper_id: str
+    version: int
+    language: str
+    prompt_version: str
+    model: str
+
+
+class UpdateNote(enum.StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    paper: Paper
+    kind: UpdateNote
+    previous_version: int | None = None  # for UPDATED: the version delivered before
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The papers of one topic for one audience, covering listings up to `through`."""
+
+    id: int
+    query: str
+    audience: str
+    through: date | None
+    since: date | None
+    created_at: datetime
+    entries: tuple[DigestEntry, ...]
+    total_matched: int  # before the cap; `len(entries)` after it
+    summaries: dict[str, Summary] = field(default_factory=dict)  # by paper id
+
+    @property
+    def new_entries(self) -> tuple[DigestEntry, ...]:
+        return tuple(e for e in self.entries if e.kind is UpdateNote.NEW)
+
+    @property
+    def updated_entries(self) -> tuple[DigestEntry, ...]:
+        return tuple(e for e in self.entries if e.kind is UpdateNote.UPDATED)

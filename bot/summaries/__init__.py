@@ -1,0 +1,1 @@
+"""Summaries: validated LLM TL;DRs and takeaways, an extractive fallback, and their cache policy."""
