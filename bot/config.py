@@ -61,6 +61,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,  # `NAME=` in .env (as in .env.example) means "use the default"
         frozen=True,
         populate_by_name=True,
     )

@@ -24,6 +24,10 @@ class PaperNotFound(UserError):
     """The identifier is well formed but arXiv has no such paper."""
 
 
+class InvalidLanguage(UserError):
+    """Not a language code we can ask a model to write in."""
+
+
 class ConfigError(PaperboyError):
     """A setting is missing or invalid; the message names the variable."""
 

@@ -60,6 +60,16 @@ class Announcement:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedState:
+    """What we know about one category group's feed, so downtime can be detected and backfilled."""
+
+    group: str
+    last_listing_date: date | None  # newest listing stored for the group
+    last_fetch_at: datetime | None  # when the feed was last fetched successfully
+    covered_from: date | None  # earliest listing date we hold complete data for
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
     """One category group's daily listing, as fetched from the RSS/Atom feed."""
 
@@ -115,6 +125,14 @@ class SummaryKey:
     language: str
     prompt_version: str
     model: str
+
+
+@dataclass(frozen=True, slots=True)
+class CachedSummary:
+    """A stored summary and when it was made (fallbacks under an LLM key are retried later)."""
+
+    summary: Summary
+    created_at: datetime
 
 
 class UpdateNote(enum.StrEnum):

@@ -1,0 +1,22 @@
+# Paperboy in a container: the database lives on the /data volume.
+#   docker build -t paperboy .
+#   docker run --rm -v paperboy-data:/data --env-file .env paperboy digest '"talking head"'
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PAPERBOY_DB=/data/paperboy.db
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 1000 paperboy \
+    && mkdir /data && chown paperboy /data
+
+USER paperboy
+VOLUME ["/data"]
+ENTRYPOINT ["paperboy"]
+CMD ["--help"]

@@ -1,0 +1,129 @@
+"""Digests: which papers a topic's next digest holds, deduplicated across days and versions.
+
+A digest belongs to an audience (the terminal, later a chat) and a topic, and covers the
+listings after that audience's previous digest of the topic up to the newest stored listing.
+Asking again before a new listing returns the same digest instead of an empty one. A paper is
+delivered once per audience and topic: when it reappears as a new version it comes back only as
+a compact "updated to vN" entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from bot.models import Digest, DigestEntry, Paper, UpdateNote
+from bot.query import Query
+from storage import Storage
+from storage.db import StoredAnnouncement
+
+# Updates are one line each, but a topic that matches a flood of replacements still needs a cap.
+MAX_UPDATED_ENTRIES = 20
+
+
+def title_match(query: Query, paper: Paper) -> bool:
+    """Whether the paper matches on its title alone: such papers are listed first."""
+    return query.matches(dataclasses.replace(paper, abstract=""))
+
+
+class DigestBuilder:
+    """Builds and records digests; one instance serves every audience and topic."""
+
+    def __init__(self, storage: Storage, *, clock: Callable[[], datetime]) -> None:
+        self._storage = storage
+        self._clock = clock
+
+    async def latest(self, query: Query, *, audience: str, max_papers: int) -> Digest:
+        """The digest for the newest listing, building and recording it on first request."""
+        topic_id = await self._storage.topic_id(query.canonical, query.text, now=self._clock())
+        latest = await self._storage.latest_listing_date()
+        if latest is None:
+            return self._empty(query, audience, since=None, through=None)
+        existing = await self._storage.find_digest(audience, topic_id, latest)
+        if existing is not None:
+            return existing
+        previous = await self._storage.last_digest_through(audience, topic_id)
+        # A topic's first digest covers the newest listing only, not the whole history.
+        after = previous if previous is not None else latest - timedelta(days=1)
+        announcements = await self._storage.announcements_between(after, latest)
+        delivered = await self._storage.delivered_versions(
+            audience, topic_id, [a.paper.id for a in announcements]
+        )
+        new, updated = select_entries(query, announcements, delivered)
+        return await self._storage.save_digest(
+            audience=audience,
+            topic_id=topic_id,
+            since=after + timedelta(days=1),
+            through=latest,
+            entries=[*new[:max_papers], *updated[:MAX_UPDATED_ENTRIES]],
+            total_matched=len(new),
+            now=self._clock(),
+        )
+
+    async def preview(self, query: Query, *, since: date, max_papers: int) -> Digest:
+        """Every match announced on or after `since`, recording nothing as delivered."""
+        latest = await self._storage.latest_listing_date()
+        if latest is None:
+            return self._empty(query, "preview", since=since, through=None)
+        announcements = await self._storage.announcements_between(
+            since - timedelta(days=1), latest
+        )
+        new, _ = select_entries(query, announcements, {})
+        return Digest(
+            id=0,
+            query=query.text,
+            audience="preview",
+            since=since,
+            through=latest,
+            created_at=self._clock(),
+            entries=tuple(new[:max_papers]),
+            total_matched=len(new),
+        )
+
+    def _empty(
+        self, query: Query, audience: str, *, since: date | None, through: date | None
+    ) -> Digest:
+        return Digest(
+            id=0,
+            query=query.text,
+            audience=audience,
+            since=since,
+            through=through,
+            created_at=self._clock(),
+            entries=(),
+            total_matched=0,
+        )
+
+
+def select_entries(
+    query: Query, announcements: list[StoredAnnouncement], delivered: dict[str, int]
+) -> tuple[list[DigestEntry], list[DigestEntry]]:
+    """Split the window's matching papers into new entries (ordered) and update notes."""
+    by_paper: dict[str, list[StoredAnnouncement]] = {}
+    for ann in announcements:
+        by_paper.setdefault(ann.paper.id, []).append(ann)
+
+    new: list[tuple[tuple[int, str, str], DigestEntry]] = []
+    updated: list[DigestEntry] = []
+    for paper_id, anns in by_paper.items():
+        paper = anns[0].paper  # the newest stored version, whatever the listing announced
+        if not query.matches(paper):
+            continue
+        sent = delivered.get(paper_id)
+        if sent is not None:
+            if paper.version > sent:
+                updated.append(DigestEntry(paper, UpdateNote.UPDATED, previous_version=sent))
+        elif any(a.type.is_candidate for a in anns):
+            newest_listing = max(a.listing_date for a in anns)
+            # Title matches first, then newest listing first, then by id for a stable order.
+            rank = (0 if title_match(query, paper) else 1, _desc(newest_listing), paper.id)
+            new.append((rank, DigestEntry(paper, UpdateNote.NEW)))
+    new.sort(key=lambda item: item[0])
+    updated.sort(key=lambda e: e.paper.id)
+    return [entry for _, entry in new], updated
+
+
+def _desc(day: date) -> str:
+    # Sort key that puts later dates first inside an ascending tuple sort.
+    return f"{10**8 - day.toordinal():09d}"

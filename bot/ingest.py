@@ -1,0 +1,199 @@
+"""Ingestion: bring the stored announcements up to date with arXiv, whatever happened meanwhile.
+
+One cycle fetches each watched category group's daily listing once (one request per group,
+independent of how many topics or subscribers exist), stores its papers and announcements, and
+repairs gaps through the query API:
+
+- downtime: listing days between the last stored listing and the one just fetched are
+  backfilled from the query API by submission window, so no announced paper is lost;
+- a listing at arXiv's 2000-item cap is completed the same way;
+- a first run on a day without a listing (weekend, holiday) seeds the latest listing day;
+- `--since` older than what we hold backfills the missing days.
+
+Papers from the feed lack comments and journal references, so the cycle ends by enriching new
+versions through batched `id_list` lookups. Any failure is logged and retried next cycle; one
+group failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import SourceUnavailable
+from bot.models import AnnounceType, FeedState, Listing, Paper
+from bot.source import ArxivSource
+from bot.source.calendar import (
+    listing_date_for,
+    listing_days_between,
+    previous_listing_day,
+    submission_window,
+)
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+_ARXIV_TZ = ZoneInfo("America/New_York")
+# How far back unenriched papers are picked up again after a failed enrichment.
+_ENRICH_LOOKBACK = timedelta(days=7)
+
+
+@dataclass
+class RefreshReport:
+    """What one ingestion cycle did; printed by the CLI at debug level and used by tests."""
+
+    fetched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # fetched recently enough
+    failed: dict[str, str] = field(default_factory=dict)  # group -> reason
+    new_announcements: int = 0
+    backfilled: int = 0
+    enriched: int = 0
+
+
+def group_categories(group: str) -> list[str]:
+    """``cs.CV+cs.GR`` -> ``["cs.CV", "cs.GR"]``."""
+    return [c for c in group.split("+") if c]
+
+
+def in_group(category: str | None, group: str) -> bool:
+    """Whether a category belongs to a group of categories or archives."""
+    if not category:
+        return False
+    return any(category == c or category.startswith(c + ".") for c in group_categories(group))
+
+
+class Ingestor:
+    """Keeps `storage` in step with arXiv's listings for a set of category groups."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        source: ArxivSource,
+        *,
+        clock: Callable[[], datetime],
+        refresh_interval: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._storage = storage
+        self._source = source
+        self._clock = clock
+        self._refresh_interval = refresh_interval
+
+    async def refresh(
+        self, groups: Sequence[str], *, since: date | None = None, force: bool = False
+    ) -> RefreshReport:
+        report = RefreshReport()
+        touched: list[date] = []
+        for group in groups:
+            try:
+                touched.extend(await self._refresh_group(group, since, force, report))
+            except SourceUnavailable as exc:
+                log.warning("arXiv listing for %s unavailable, will retry next cycle: %s", group, exc)
+                report.failed[group] = str(exc)
+        await self._enrich(min(touched, default=None), report)
+        return report
+
+    async def _refresh_group(
+        self, group: str, since: date | None, force: bool, report: RefreshReport
+    ) -> list[date]:
+        now = self._clock()
+        state = await self._storage.feed_state(group) or FeedState(group, None, None, None)
+        touched: list[date] = []
+        last, covered_from = state.last_listing_date, state.covered_from
+
+        recent = state.last_fetch_at is not None and now - state.last_fetch_at < self._refresh_interval
+        if recent and not force:
+            report.skipped.append(group)
+        else:
+            listing = await self._source.fetch_listing(group)
+            report.fetched.append(group)
+            if listing.announcements and listing.listing_date is not None:
+                day = listing.listing_date
+                if last is not None and day > last:
+                    missed = [d for d in listing_days_between(last, day) if d != day]
+                    if missed:
+                        log.info("%s: backfilling %d missed listing day(s)", group, len(missed))
+                        await self._backfill(group, missed[0], missed[-1], report)
+                        touched.append(missed[0])
+                await self._store_listing(listing, report)
+                if listing.truncated:
+                    log.info("%s: listing of %s hit the feed's cap; completing it", group, day)
+                    await self._backfill(group, day, day, report)
+                touched.append(day)
+                last = max(last or day, day)
+                covered_from = min(covered_from or day, day)
+            elif last is None:
+                # A first run on a weekend or holiday: the feed is empty, so seed with the
+                # latest listing day through the query API rather than showing nothing.
+                today_et = now.astimezone(_ARXIV_TZ).date()
+                day = previous_listing_day(today_et + timedelta(days=1))
+                log.info("%s: feed is empty; seeding with the listing of %s", group, day)
+                await self._backfill(group, day, day, report)
+                touched.append(day)
+                last = covered_from = day
+            now = self._clock()
+            await self._storage.save_feed_state(FeedState(group, last, now, covered_from))
+
+        if since is not None and (covered_from is None or since < covered_from):
+            upto = previous_listing_day(covered_from) if covered_from else last or since
+            if since <= upto:
+                log.info("%s: backfilling listings %s to %s", group, since, upto)
+                await self._backfill(group, since, upto, report)
+                covered_from = since
+                await self._storage.save_feed_state(
+                    FeedState(group, last or upto, self._clock(), covered_from)
+                )
+        return touched
+
+    async def _store_listing(self, listing: Listing, report: RefreshReport) -> None:
+        papers = [a.paper for a in listing.announcements]
+        await self._storage.upsert_papers(papers, now=self._clock())
+        report.new_announcements += await self._storage.record_announcements(
+            ((a.paper.id, a.paper.version, a.listing_date, a.type) for a in listing.announcements),
+            group=listing.group,
+            source="rss",
+        )
+
+    async def _backfill(self, group: str, first: date, last: date, report: RefreshReport) -> None:
+        """Fetch, through the query API, the papers of the listing days `first`..`last`."""
+        start, _ = submission_window(first)
+        _, end = submission_window(last)
+        papers = await self._source.search(group_categories(group), start, end)
+        known = await self._storage.known_versions([p.id for p in papers])
+        fresh = [p for p in papers if p.id not in known]
+        await self._storage.upsert_papers(fresh, now=self._clock(), enriched=True)
+        report.backfilled += await self._storage.record_announcements(
+            (
+                (
+                    p.id,
+                    p.version,
+                    _clamp(listing_date_for(p.published) if p.published else last, first, last),
+                    AnnounceType.NEW if in_group(p.primary_category, group) else AnnounceType.CROSS,
+                )
+                for p in fresh
+            ),
+            group=group,
+            source="backfill",
+        )
+
+    async def _enrich(self, oldest_touched: date | None, report: RefreshReport) -> None:
+        """Fetch comments, journal refs and DOIs for announced versions we only know from feeds."""
+        today = self._clock().date()
+        since = min(oldest_touched or today, today - _ENRICH_LOOKBACK)
+        ids = await self._storage.unenriched_ids(since)
+        if not ids:
+            return
+        try:
+            found = await self._source.lookup(ids)
+        except SourceUnavailable as exc:
+            log.warning("could not fetch metadata for %d papers, will retry: %s", len(ids), exc)
+            return
+        papers: list[Paper] = list(found.values())
+        await self._storage.upsert_papers(papers, now=self._clock(), enriched=True)
+        report.enriched += len(papers)
+
+
+def _clamp(day: date, low: date, high: date) -> date:
+    return max(low, min(day, high))

@@ -1,0 +1,5 @@
+"""SQLite storage through aiosqlite: the only code in Paperboy that writes SQL."""
+
+from storage.db import Storage
+
+__all__ = ["Storage"]

@@ -1,0 +1,93 @@
+"""Versioned schema migrations, applied in order at start-up.
+
+`PRAGMA user_version` records how many have run. Never edit a released migration: append a new one,
+so a database from any earlier version upgrades step by step without loss.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: papers, their announcements, feed state, topics, digests and the summary cache.
+    """
+    CREATE TABLE papers (
+        id               TEXT PRIMARY KEY,      -- arXiv id without version
+        version          INTEGER NOT NULL,      -- newest version we know
+        title            TEXT NOT NULL,
+        abstract         TEXT NOT NULL,
+        authors          TEXT NOT NULL,         -- JSON array of names
+        categories       TEXT NOT NULL,         -- JSON array, primary first
+        primary_category TEXT,
+        comment          TEXT,
+        journal_ref      TEXT,
+        doi              TEXT,
+        published        TEXT,                  -- v1 submission, ISO 8601 UTC
+        updated          TEXT,                  -- this version's submission, ISO 8601 UTC
+        enriched_version INTEGER,               -- version whose full API metadata we hold
+        first_seen_at    TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE TABLE paper_versions (
+        paper_id TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        version  INTEGER NOT NULL,
+        seen_at  TEXT NOT NULL,
+        PRIMARY KEY (paper_id, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE announcements (
+        paper_id     TEXT NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        listing_date TEXT NOT NULL,             -- ISO date, arXiv's (US Eastern) listing date
+        type         TEXT NOT NULL,             -- new | cross | replace | replace-cross
+        feed_group   TEXT NOT NULL,
+        source       TEXT NOT NULL,             -- rss | backfill
+        PRIMARY KEY (paper_id, version, listing_date)
+    ) WITHOUT ROWID;
+    CREATE INDEX announcements_by_date ON announcements (listing_date);
+    CREATE TABLE feed_state (
+        feed_group        TEXT PRIMARY KEY,
+        last_listing_date TEXT,
+        last_fetch_at     TEXT,
+        covered_from      TEXT
+    );
+    CREATE TABLE topics (
+        id         INTEGER PRIMARY KEY,
+        canonical  TEXT NOT NULL UNIQUE,        -- normalised query, the topic's identity
+        text       TEXT NOT NULL,               -- as first typed
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE digests (
+        id            INTEGER PRIMARY KEY,
+        audience      TEXT NOT NULL,            -- who it is for: 'cli', later a chat
+        topic_id      INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+        since         TEXT,                     -- first listing date covered (ISO date)
+        through       TEXT,                     -- last listing date covered (ISO date)
+        total_matched INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        UNIQUE (audience, topic_id, through)
+    );
+    CREATE TABLE digest_entries (
+        digest_id        INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+        position         INTEGER NOT NULL,
+        paper_id         TEXT NOT NULL,
+        version          INTEGER NOT NULL,
+        kind             TEXT NOT NULL,         -- new | updated
+        previous_version INTEGER,
+        PRIMARY KEY (digest_id, paper_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX digest_entries_by_paper ON digest_entries (paper_id);
+    CREATE TABLE summaries (
+        paper_id       TEXT NOT NULL,
+        version        INTEGER NOT NULL,
+        language       TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        model          TEXT NOT NULL,           -- cache key: the model asked (or 'extractive')
+        tldr           TEXT NOT NULL,
+        takeaways      TEXT NOT NULL,           -- JSON array
+        source         TEXT NOT NULL,           -- llm | extractive
+        summary_model  TEXT,                    -- the model that wrote it; NULL if extractive
+        created_at     TEXT NOT NULL,
+        PRIMARY KEY (paper_id, version, language, prompt_version, model)
+    ) WITHOUT ROWID;
+    """,
+)
+
+LATEST_VERSION = len(MIGRATIONS)
