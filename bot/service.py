@@ -1,0 +1,147 @@
+"""`Paperboy`: the core's one facade, which the command line and every chat frontend call.
+
+`open_paperboy(settings)` wires the parts together (storage, arXiv source, ingestion, digests,
+summaries) and closes them on exit; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from bot.config import Settings
+from bot.digest import DigestBuilder
+from bot.errors import InvalidLanguage, SourceUnavailable
+from bot.ingest import Ingestor, RefreshReport, in_group
+from bot.models import Digest, Paper, Summary
+from bot.query import Query, parse_query
+from bot.source import ArxivSource
+from bot.source.ids import parse_arxiv_id
+from bot.summaries import languages
+from bot.summaries.summarizer import LLMSummarizer, Summarizer
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_language(value: str) -> str:
+    try:
+        return languages.normalize_language(value)
+    except ValueError as exc:
+        raise InvalidLanguage(f"Unknown summary language: {exc}") from None
+
+
+class Paperboy:
+    """Digests and paper cards for any audience, on top of the wired parts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        storage: Storage,
+        source: ArxivSource,
+        summarizer: Summarizer,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.source = source
+        self.summarizer = summarizer
+        self._clock = clock
+        self.ingestor = Ingestor(
+            storage,
+            source,
+            clock=clock,
+            refresh_interval=timedelta(minutes=settings.refresh_minutes),
+        )
+        self.digests = DigestBuilder(storage, clock=clock)
+
+    def unwatched_categories(self, query: Query) -> list[str]:
+        """Categories the query asks for that no watched group covers (they would never match)."""
+        groups = self.settings.categories
+        missing = []
+        for cat in sorted(query.categories()):
+            base = cat.removesuffix(".*")
+            if not any(in_group(base, g) or in_group(g, base) for g in groups):
+                missing.append(cat)
+        return missing
+
+    async def refresh(self, *, since: date | None = None, force: bool = False) -> RefreshReport:
+        return await self.ingestor.refresh(self.settings.categories, since=since, force=force)
+
+    async def digest(
+        self,
+        query_text: str,
+        *,
+        audience: str = "cli",
+        language: str | None = None,
+        since: date | None = None,
+        max_papers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_summarize_start: Callable[[int], None] | None = None,
+    ) -> Digest:
+        """Bring listings up to date, then build (or re-read) the topic's digest, summarised.
+
+        Raises `InvalidQuery` for a query that does not parse. arXiv being unreachable is not
+        an error here: the digest is built from what is stored and the failure is logged.
+        """
+        query = parse_query(query_text)
+        lang = normalize_language(language or self.settings.language)
+        cap = max_papers or self.settings.digest_max_papers
+        await self.refresh(since=since)
+        if since is not None:
+            digest = await self.digests.preview(query, since=since, max_papers=cap)
+        else:
+            digest = await self.digests.latest(query, audience=audience, max_papers=cap)
+        papers = [e.paper for e in digest.new_entries]
+        if on_summarize_start is not None:
+            on_summarize_start(len(papers))
+        summaries = await self.summarizer.summarize_many(papers, lang, progress=progress)
+        return replace(digest, summaries=summaries)
+
+    async def paper(self, id_text: str, *, language: str | None = None) -> tuple[Paper, Summary]:
+        """One paper's metadata and summary. Raises `InvalidArxivId` or `PaperNotFound`."""
+        arxiv_id = parse_arxiv_id(id_text)
+        lang = normalize_language(language or self.settings.language)
+        try:
+            paper = await self.source.get_paper(str(arxiv_id))
+        except SourceUnavailable:
+            stored = await self.storage.get_paper(arxiv_id.id)
+            if stored is None or (arxiv_id.version and arxiv_id.version != stored.version):
+                raise
+            log.warning("arXiv unreachable; showing the stored copy of %s", arxiv_id.id)
+            paper = stored
+        else:
+            # Storage keeps the newest version only; an older one asked for explicitly is
+            # ignored there, which is what we want.
+            await self.storage.upsert_papers([paper], now=self._clock(), enriched=True)
+        summary = await self.summarizer.summarize(paper, lang)
+        return paper, summary
+
+
+@asynccontextmanager
+async def open_paperboy(settings: Settings, *, clock: Clock = utc_now) -> AsyncIterator[Paperboy]:
+    """Open every resource the core needs, and close them all on exit."""
+    source = ArxivSource.from_settings(settings)
+    try:
+        async with await Storage.open(settings.db_path) as storage:
+            llm = LLMSummarizer.from_settings(settings)
+            try:
+                summarizer = Summarizer(storage, llm, clock=clock)
+                yield Paperboy(
+                    settings, storage=storage, source=source, summarizer=summarizer, clock=clock
+                )
+            finally:
+                if llm is not None:
+                    await llm.close()
+    finally:
+        source.close()
