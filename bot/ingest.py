@@ -21,14 +21,16 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.errors import SourceUnavailable
 from bot.models import AnnounceType, FeedState, Listing, Paper
 from bot.source import ArxivSource
 from bot.source.calendar import (
+    current_listing_date,
+    is_listing_day,
     listing_date_for,
     listing_days_between,
+    next_listing_day,
     previous_listing_day,
     submission_window,
 )
@@ -36,7 +38,6 @@ from storage import Storage
 
 log = logging.getLogger(__name__)
 
-_ARXIV_TZ = ZoneInfo("America/New_York")
 # How far back unenriched papers are picked up again after a failed enrichment.
 _ENRICH_LOOKBACK = timedelta(days=7)
 
@@ -127,8 +128,7 @@ class Ingestor:
             elif last is None:
                 # A first run on a weekend or holiday: the feed is empty, so seed with the
                 # latest listing day through the query API rather than showing nothing.
-                today_et = now.astimezone(_ARXIV_TZ).date()
-                day = previous_listing_day(today_et + timedelta(days=1))
+                day = current_listing_date(now)
                 log.info("%s: feed is empty; seeding with the listing of %s", group, day)
                 await self._backfill(group, day, day, report)
                 touched.append(day)
@@ -137,11 +137,13 @@ class Ingestor:
             await self._storage.save_feed_state(FeedState(group, last, now, covered_from))
 
         if since is not None and (covered_from is None or since < covered_from):
-            upto = previous_listing_day(covered_from) if covered_from else last or since
-            if since <= upto:
-                log.info("%s: backfilling listings %s to %s", group, since, upto)
-                await self._backfill(group, since, upto, report)
-                covered_from = since
+            first = since if is_listing_day(since) else next_listing_day(since)
+            upto = previous_listing_day(covered_from) if covered_from else current_listing_date(now)
+            if first <= upto:
+                log.info("%s: backfilling listings %s to %s", group, first, upto)
+                await self._backfill(group, first, upto, report)
+                touched.append(first)
+                covered_from = first
                 await self._storage.save_feed_state(
                     FeedState(group, last or upto, self._clock(), covered_from)
                 )
