@@ -128,3 +128,10 @@ def test_several_ids() -> None:
     assert parse_arxiv_ids("  ,  ") == []
     with pytest.raises(InvalidArxivId, match="“nonsense”"):
         parse_arxiv_ids("2409.03605 nonsense")
+
+
+@pytest.mark.parametrize("text", ["２４０９．０３６０５", "٢٤٠٩.٠٣٦٠٥", "arXiv：２４０９．０３６０５ｖ２"])
+def test_digits_from_other_keyboards_are_read_as_ascii(text: str) -> None:
+    parsed = parse_arxiv_id(text)
+    assert parsed.id == "2409.03605"
+    assert parsed.version in (None, 2)

@@ -12,13 +12,19 @@ from bot.links import paper_links
 from bot.models import Digest, LinkKind, Paper, Summary, SummarySource
 from bot.render.common import author_line, long_date, more_line, summary_label
 
-# Characters that start or change Markdown formatting inside running text.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Characters that change Markdown formatting anywhere in running text (parentheses matter only
+# after a bracket, and brackets are escaped, so prose keeps its parentheses readable).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# ...and those that matter only at the start of a line (headings, lists, quotes, rules).
+_MD_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
 
 
 def escape(text: str) -> str:
     """Escape Markdown (and inline HTML) so paper-supplied text renders literally."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    flat = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    # "12. x" must become "12\\. x": the escape goes before the dot, not the digits.
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit()
+                              else "\\" + m.group(1), flat)
 
 
 def _yaml_str(value: str) -> str:

@@ -44,7 +44,7 @@ def _paper_block(number: int | None, paper: Paper, summary: Summary | None, *, a
 
 
 def render_digest(digest: Digest) -> str:
-    header = f'Paperboy digest for "{digest.query}"'
+    header = f"Paperboy digest · {digest.query}"
     if digest.through is None:
         return (
             f"{header}\n\nNo arXiv listing is stored yet and none could be fetched. "

@@ -45,10 +45,10 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _PREFIX_RE = re.compile(r"^arxiv:\s*", re.IGNORECASE)
-_NEW_RE = re.compile(r"(?P<yymm>\d{4})\.(?P<num>\d+)(?:v(?P<v>\d+))?", re.IGNORECASE)
+_NEW_RE = re.compile(r"(?P<yymm>[0-9]{4})\.(?P<num>[0-9]+)(?:v(?P<v>[0-9]+))?", re.IGNORECASE)
 _OLD_RE = re.compile(
     r"(?P<archive>[A-Za-z][A-Za-z-]*)(?:\.(?P<sc>[A-Za-z][A-Za-z-]*))?"
-    r"/(?P<yymm>\d{4})(?P<num>\d+)(?:v(?P<v>\d+))?",
+    r"/(?P<yymm>[0-9]{4})(?P<num>[0-9]+)(?:v(?P<v>[0-9]+))?",
     re.IGNORECASE,
 )
 # Wrapping people add around ids: quotes, brackets, and sentence punctuation after them.
@@ -103,6 +103,14 @@ def _invalid(text: str, problem: str | None = None) -> InvalidArxivId:
     )
 
 
+def _ascii_digits(text: str) -> str:
+    """NFKC (full-width ``２４０９．０３６０５`` from CJK keyboards) and any script's digits → ASCII."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
+    )
+
+
 def _strip_wrapping(text: str) -> str:
     s = text.strip()
     # Repeatedly peel quotes/brackets/punctuation so `(<arXiv:2409.03605>).` works too.
@@ -132,7 +140,7 @@ def parse_arxiv_id(text: str) -> ArxivId:
     """Parse one identifier in any accepted form; raise `InvalidArxivId` otherwise."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidArxivId(f"No arXiv identifier given. Examples of accepted forms: {EXAMPLES}")
-    core = _strip_wrapping(text)
+    core = _strip_wrapping(_ascii_digits(text))
     url = _URL_RE.fullmatch(core)
     core = url.group("rest") if url else _PREFIX_RE.sub("", core)
 
