@@ -1,4 +1,7 @@
-"""Paperboy's core: arXiv source, topic matching, summaries and digests, free of any chat platform."""
+"""Paperboy's core: arXiv source, topic matching, summaries and digests.
+
+It knows no chat platform: frontends in `handlers/` render its objects.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

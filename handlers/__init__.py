@@ -1,1 +1,1 @@
-"""Chat frontends (Telegram, Discord). They render core objects and turn commands into core calls."""
+"""Chat frontends (Telegram, Discord): render core objects, turn commands into core calls."""

@@ -9,6 +9,7 @@ locked".
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -91,6 +92,12 @@ def _paper_from_row(row: aiosqlite.Row) -> Paper:
     )
 
 
+def _prepare_directory(path: Path) -> Path:
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 class Storage:
     """All database access. Open with `async with await Storage.open(path)` or `Storage.open`."""
 
@@ -103,9 +110,9 @@ class Storage:
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
         """Open (creating if needed) and migrate the database at `path`."""
-        db_path = Path(path).expanduser()
+        db_path = Path(str(path))
         if str(db_path) != ":memory:":
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+            db_path = await asyncio.to_thread(_prepare_directory, db_path)
         conn = await aiosqlite.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             conn.row_factory = aiosqlite.Row
@@ -518,7 +525,7 @@ class Storage:
                     summary=Summary(
                         tldr=row["tldr"],
                         takeaways=tuple(json.loads(row["takeaways"])),
-                        language=row["language"],
+                        language=row["summary_language"],
                         source=SummarySource(row["source"]),
                         model=row["summary_model"],
                     ),
@@ -532,8 +539,8 @@ class Storage:
             """
             INSERT OR REPLACE INTO summaries
                 (paper_id, version, language, prompt_version, model, tldr, takeaways, source,
-                 summary_model, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 summary_language, summary_model, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 key.paper_id,
@@ -544,6 +551,7 @@ class Storage:
                 s.tldr,
                 json.dumps(list(s.takeaways), ensure_ascii=False),
                 s.source.value,
+                s.language,
                 s.model,
                 _iso(cached.created_at),
             ),

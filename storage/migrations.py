@@ -77,12 +77,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE summaries (
         paper_id       TEXT NOT NULL,
         version        INTEGER NOT NULL,
-        language       TEXT NOT NULL,
+        language       TEXT NOT NULL,           -- cache key: the language asked for
         prompt_version TEXT NOT NULL,
         model          TEXT NOT NULL,           -- cache key: the model asked (or 'extractive')
         tldr           TEXT NOT NULL,
         takeaways      TEXT NOT NULL,           -- JSON array
         source         TEXT NOT NULL,           -- llm | extractive
+        summary_language TEXT NOT NULL,         -- the language it is written in
         summary_model  TEXT,                    -- the model that wrote it; NULL if extractive
         created_at     TEXT NOT NULL,
         PRIMARY KEY (paper_id, version, language, prompt_version, model)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from tests.fakes.arxiv_data import make_paper
-from tests.fakes.arxiv_server import Fault, FakeArxiv
+from tests.fakes.arxiv_server import FakeArxiv, Fault
 from tests.pipeline_data import TOPIC, distractor_papers, talking_head_papers
 
 LISTING = date(2026, 11, 20)

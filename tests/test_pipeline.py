@@ -15,7 +15,7 @@ from bot.models import SummarySource, UpdateNote
 from bot.service import Paperboy, open_paperboy
 from bot.source import ArxivSource
 from tests.fakes.arxiv_data import make_paper, next_version
-from tests.fakes.arxiv_server import Fault, FakeArxiv
+from tests.fakes.arxiv_server import FakeArxiv, Fault
 from tests.pipeline_data import (
     TOPIC,
     FakeClock,

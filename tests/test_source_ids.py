@@ -130,7 +130,9 @@ def test_several_ids() -> None:
         parse_arxiv_ids("2409.03605 nonsense")
 
 
-@pytest.mark.parametrize("text", ["２４０９．０３６０５", "٢٤٠٩.٠٣٦٠٥", "arXiv：２４０９．０３６０５ｖ２"])
+@pytest.mark.parametrize(
+    "text", ["２４０９．０３６０５", "٢٤٠٩.٠٣٦٠٥", "arXiv：２４０９．０３６０５ｖ２"]
+)
 def test_digits_from_other_keyboards_are_read_as_ascii(text: str) -> None:
     parsed = parse_arxiv_id(text)
     assert parsed.id == "2409.03605"

@@ -37,8 +37,13 @@ def summary_label(summaries: dict[str, Summary]) -> str | None:
     if SummarySource.EXTRACTIVE not in sources:
         return None
     if SummarySource.LLM in sources:
-        return "Some summaries are extractive (sentences from the abstract): the LLM failed for them."
-    return "Summaries are extractive (key sentences from the abstract); set OPENAI_API_KEY for LLM summaries."
+        return (
+            "Some summaries are extractive (sentences from the abstract): the LLM failed for them."
+        )
+    return (
+        "Summaries are extractive (key sentences from the abstract); "
+        "set OPENAI_API_KEY for LLM summaries."
+    )
 
 
 def more_line(digest: Digest) -> str | None:

@@ -23,8 +23,9 @@ def escape(text: str) -> str:
     """Escape Markdown (and inline HTML) so paper-supplied text renders literally."""
     flat = _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
     # "12. x" must become "12\\. x": the escape goes before the dot, not the digits.
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit()
-                              else "\\" + m.group(1), flat)
+    return _MD_LINE_START.sub(
+        lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), flat
+    )
 
 
 def _yaml_str(value: str) -> str:

@@ -20,7 +20,9 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     )
 
 
-def _paper_block(number: int | None, paper: Paper, summary: Summary | None, *, abstract: bool) -> str:
+def _paper_block(
+    number: int | None, paper: Paper, summary: Summary | None, *, abstract: bool
+) -> str:
     head = f"{number}. " if number is not None else ""
     pad = " " * len(head)
     lines = [_wrap(paper.title, pad, first=head)]
@@ -65,7 +67,9 @@ def render_digest(digest: Digest) -> str:
             "US Eastern; the next listing may bring some."
         )
     for i, entry in enumerate(new, 1):
-        parts.append(_paper_block(i, entry.paper, digest.summaries.get(entry.paper.id), abstract=False))
+        parts.append(
+            _paper_block(i, entry.paper, digest.summaries.get(entry.paper.id), abstract=False)
+        )
         parts.append("")
     more = more_line(digest)
     if more:
@@ -73,7 +77,9 @@ def render_digest(digest: Digest) -> str:
     if updated:
         parts.append("Updated since you saw them:")
         for entry in updated:
-            abs_url = next(link.url for link in paper_links(entry.paper) if link.kind is LinkKind.ABSTRACT)
+            abs_url = next(
+                link.url for link in paper_links(entry.paper) if link.kind is LinkKind.ABSTRACT
+            )
             parts.append(
                 f"  • {entry.paper.title} — updated to v{entry.paper.version} "
                 f"(was v{entry.previous_version}) {abs_url}"

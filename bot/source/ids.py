@@ -104,7 +104,7 @@ def _invalid(text: str, problem: str | None = None) -> InvalidArxivId:
 
 
 def _ascii_digits(text: str) -> str:
-    """NFKC (full-width ``２４０９．０３６０５`` from CJK keyboards) and any script's digits → ASCII."""
+    """Full-width ``２４０９．０３６０５`` (CJK keyboards) and any script's digits → ASCII."""
     text = unicodedata.normalize("NFKC", text)
     return "".join(
         str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text

@@ -72,6 +72,16 @@ def normalize_language(value: str) -> str:
     return text
 
 
+def base_language(code: str) -> str:
+    """The primary subtag of a canonical code: ``zh-tw`` → ``zh``, ``pt-br`` → ``pt``."""
+    return code.split("-")[0]
+
+
 def language_name(code: str) -> str:
     """A human (and model) readable name for a canonical code."""
-    return LANGUAGE_NAMES.get(code, LANGUAGE_NAMES.get(code.split("-")[0], code))
+    return LANGUAGE_NAMES.get(code, LANGUAGE_NAMES.get(base_language(code), code))
+
+
+def is_compact_script(code: str) -> bool:
+    """Chinese and Japanese pack a sentence into far fewer characters, so their caps are lower."""
+    return base_language(code) in {"zh", "ja"}
