@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from bot.models import Digest, DigestEntry, Paper, UpdateNote
-from bot.query import Query
+from bot.query import PreparedPaper, Query, prepare
 from storage import Storage
 from storage.db import StoredAnnouncement
 
@@ -22,9 +22,24 @@ from storage.db import StoredAnnouncement
 MAX_UPDATED_ENTRIES = 20
 
 
-def title_match(query: Query, paper: Paper) -> bool:
-    """Whether the paper matches on its title alone: such papers are listed first."""
-    return query.matches(dataclasses.replace(paper, abstract=""))
+class PreparedPapers:
+    """Tokenised papers, kept across digests: every topic of a cycle sees the same papers, and
+    tokenising is the expensive part of matching. Bounded; a new version is a new entry."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._limit = limit
+        self._cache: dict[tuple[str, int], tuple[PreparedPaper, PreparedPaper]] = {}
+
+    def get(self, paper: Paper) -> tuple[PreparedPaper, PreparedPaper]:
+        """The paper prepared whole, and its title alone (title matches are listed first)."""
+        key = (paper.id, paper.version)
+        hit = self._cache.get(key)
+        if hit is None:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            hit = (prepare(paper), prepare(dataclasses.replace(paper, abstract="")))
+            self._cache[key] = hit
+        return hit
 
 
 class DigestBuilder:
@@ -33,6 +48,7 @@ class DigestBuilder:
     def __init__(self, storage: Storage, *, clock: Callable[[], datetime]) -> None:
         self._storage = storage
         self._clock = clock
+        self._prepared = PreparedPapers()
 
     async def latest(self, query: Query, *, audience: str, max_papers: int) -> Digest:
         """The digest for the newest listing, building and recording it on first request."""
@@ -50,7 +66,7 @@ class DigestBuilder:
         delivered = await self._storage.delivered_versions(
             audience, topic_id, [a.paper.id for a in announcements]
         )
-        new, updated = select_entries(query, announcements, delivered)
+        new, updated = select_entries(query, announcements, delivered, self._prepared)
         return await self._storage.save_digest(
             audience=audience,
             topic_id=topic_id,
@@ -66,10 +82,8 @@ class DigestBuilder:
         latest = await self._storage.latest_listing_date()
         if latest is None:
             return self._empty(query, "preview", since=since, through=None)
-        announcements = await self._storage.announcements_between(
-            since - timedelta(days=1), latest
-        )
-        new, _ = select_entries(query, announcements, {})
+        announcements = await self._storage.announcements_between(since - timedelta(days=1), latest)
+        new, _ = select_entries(query, announcements, {}, self._prepared)
         return Digest(
             id=0,
             query=query.text,
@@ -97,7 +111,10 @@ class DigestBuilder:
 
 
 def select_entries(
-    query: Query, announcements: list[StoredAnnouncement], delivered: dict[str, int]
+    query: Query,
+    announcements: list[StoredAnnouncement],
+    delivered: dict[str, int],
+    prepared: PreparedPapers,
 ) -> tuple[list[DigestEntry], list[DigestEntry]]:
     """Split the window's matching papers into new entries (ordered) and update notes."""
     by_paper: dict[str, list[StoredAnnouncement]] = {}
@@ -108,7 +125,8 @@ def select_entries(
     updated: list[DigestEntry] = []
     for paper_id, anns in by_paper.items():
         paper = anns[0].paper  # the newest stored version, whatever the listing announced
-        if not query.matches(paper):
+        whole, title_only = prepared.get(paper)
+        if not query.matches_text(whole):
             continue
         sent = delivered.get(paper_id)
         if sent is not None:
@@ -117,7 +135,7 @@ def select_entries(
         elif any(a.type.is_candidate for a in anns):
             newest_listing = max(a.listing_date for a in anns)
             # Title matches first, then newest listing first, then by id for a stable order.
-            rank = (0 if title_match(query, paper) else 1, _desc(newest_listing), paper.id)
+            rank = (0 if query.matches_text(title_only) else 1, _desc(newest_listing), paper.id)
             new.append((rank, DigestEntry(paper, UpdateNote.NEW)))
     new.sort(key=lambda item: item[0])
     updated.sort(key=lambda e: e.paper.id)

@@ -91,7 +91,9 @@ class Ingestor:
             try:
                 touched.extend(await self._refresh_group(group, since, force, report))
             except SourceUnavailable as exc:
-                log.warning("arXiv listing for %s unavailable, will retry next cycle: %s", group, exc)
+                log.warning(
+                    "arXiv listing for %s unavailable, will retry next cycle: %s", group, exc
+                )
                 report.failed[group] = str(exc)
         await self._enrich(min(touched, default=None), report)
         return report
@@ -104,7 +106,9 @@ class Ingestor:
         touched: list[date] = []
         last, covered_from = state.last_listing_date, state.covered_from
 
-        recent = state.last_fetch_at is not None and now - state.last_fetch_at < self._refresh_interval
+        recent = (
+            state.last_fetch_at is not None and now - state.last_fetch_at < self._refresh_interval
+        )
         if recent and not force:
             report.skipped.append(group)
         else:
