@@ -26,7 +26,7 @@ class PreparedPapers:
     """Tokenised papers, kept across digests: every topic of a cycle sees the same papers, and
     tokenising is the expensive part of matching. Bounded; a new version is a new entry."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:
         self._limit = limit
         self._cache: dict[tuple[str, int], tuple[PreparedPaper, PreparedPaper]] = {}
 

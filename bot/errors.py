@@ -52,5 +52,5 @@ class InvalidQuery(UserError):
             lines.append("  " + " " * self.position + "^")
         elif self.position is not None:
             lines.append(f"  (at character {self.position + 1})")
-        lines.append('Example: "talking head" OR "lip sync" -survey cat:cs.CV')
+        lines.append('Example: ("talking head" OR "lip sync") -survey cat:cs.CV')
         return "\n".join(lines)

@@ -1,0 +1,12 @@
+"""Topic queries: the query language users type, and an index matching papers to many topics.
+
+`parse_query` turns text such as ``"talking head" OR "lip sync" cat:cs.CV -survey`` into a
+`Query`; `prepare` tokenises a paper once; `TopicIndex` finds every topic a paper matches
+without testing each one.
+"""
+
+from bot.query.index import TopicIndex
+from bot.query.prepared import PreparedPaper, prepare
+from bot.query.query import Query, parse_query
+
+__all__ = ["PreparedPaper", "Query", "TopicIndex", "parse_query", "prepare"]
