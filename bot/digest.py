@@ -10,11 +10,12 @@ a compact "updated to vN" entry.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.models import Digest, DigestEntry, Paper, UpdateNote
-from bot.query import PreparedPaper, Query, prepare
+from bot.query import PreparedPaper, Query, TopicIndex, prepare
 from storage import Storage
 from storage.db import StoredAnnouncement
 
@@ -42,6 +43,22 @@ class PreparedPapers:
         return hit
 
 
+@dataclass(frozen=True, slots=True)
+class DigestRequest:
+    """One audience's topic whose latest digest is wanted."""
+
+    audience: str
+    query: Query
+
+
+@dataclass(slots=True)
+class _Pending:
+    position: int
+    request: DigestRequest
+    topic_id: int
+    after: date  # the window is the listings after this date, up to the latest
+
+
 class DigestBuilder:
     """Builds and records digests; one instance serves every audience and topic."""
 
@@ -52,30 +69,76 @@ class DigestBuilder:
 
     async def latest(self, query: Query, *, audience: str, max_papers: int) -> Digest:
         """The digest for the newest listing, building and recording it on first request."""
-        topic_id = await self._storage.topic_id(query.canonical, query.text, now=self._clock())
+        [digest] = await self.latest_many([DigestRequest(audience, query)], max_papers=max_papers)
+        return digest
+
+    async def latest_many(
+        self, requests: Sequence[DigestRequest], *, max_papers: int
+    ) -> list[Digest]:
+        """`latest` for many audiences and topics at once, in the order asked.
+
+        The window's papers are loaded and tokenised once and matched against all topics
+        through a `TopicIndex`, so a cycle costs one pass over the papers, not one per topic.
+        """
+        now = self._clock()
         latest = await self._storage.latest_listing_date()
         if latest is None:
-            return self._empty(query, audience, since=None, through=None)
-        existing = await self._storage.find_digest(audience, topic_id, latest)
-        if existing is not None:
-            return existing
-        previous = await self._storage.last_digest_through(audience, topic_id)
-        # A topic's first digest covers the newest listing only, not the whole history.
-        after = previous if previous is not None else latest - timedelta(days=1)
-        announcements = await self._storage.announcements_between(after, latest)
-        delivered = await self._storage.delivered_versions(
-            audience, topic_id, [a.paper.id for a in announcements]
-        )
-        new, updated = select_entries(query, announcements, delivered, self._prepared)
-        return await self._storage.save_digest(
-            audience=audience,
-            topic_id=topic_id,
-            since=after + timedelta(days=1),
-            through=latest,
-            entries=[*new[:max_papers], *updated[:MAX_UPDATED_ENTRIES]],
-            total_matched=len(new),
-            now=self._clock(),
-        )
+            return [self._empty(r.query, r.audience, since=None, through=None) for r in requests]
+        done: dict[int, Digest] = {}
+        pending: list[_Pending] = []
+        for position, request in enumerate(requests):
+            query = request.query
+            topic_id = await self._storage.topic_id(query.canonical, query.text, now=now)
+            existing = await self._storage.find_digest(request.audience, topic_id, latest)
+            if existing is not None:
+                done[position] = existing  # asked again before a new listing: the same digest
+                continue
+            previous = await self._storage.last_digest_through(request.audience, topic_id)
+            # A topic's first digest covers the newest listing only, not the whole history.
+            after = previous if previous is not None else latest - timedelta(days=1)
+            pending.append(_Pending(position, request, topic_id, after))
+        if pending:
+            announcements = await self._storage.announcements_between(
+                min(p.after for p in pending), latest
+            )
+            index: TopicIndex[int] = TopicIndex()
+            for p in pending:
+                index.add(p.position, p.request.query)
+            matched = self._match(index, announcements)
+            for p in pending:
+                window = [a for a in announcements if a.listing_date > p.after]
+                ids = matched.get(p.position, set())
+                delivered = await self._storage.delivered_versions(
+                    p.request.audience, p.topic_id, sorted(ids)
+                )
+                new, updated = select_entries(
+                    p.request.query, window, ids, delivered, self._prepared
+                )
+                done[p.position] = await self._storage.save_digest(
+                    audience=p.request.audience,
+                    topic_id=p.topic_id,
+                    since=p.after + timedelta(days=1),
+                    through=latest,
+                    entries=[*new[:max_papers], *updated[:MAX_UPDATED_ENTRIES]],
+                    total_matched=len(new),
+                    now=self._clock(),
+                )
+        return [done[i] for i in range(len(requests))]
+
+    def _match(
+        self, index: TopicIndex[int], announcements: Sequence[StoredAnnouncement]
+    ) -> dict[int, set[str]]:
+        """Topic position -> ids of the papers (newest stored version) it matches."""
+        matched: dict[int, set[str]] = {}
+        seen: set[str] = set()
+        for ann in announcements:
+            if ann.paper.id in seen:
+                continue
+            seen.add(ann.paper.id)
+            whole, _ = self._prepared.get(ann.paper)
+            for position in index.match(whole):
+                matched.setdefault(position, set()).add(ann.paper.id)
+        return matched
 
     async def preview(self, query: Query, *, since: date, max_papers: int) -> Digest:
         """Every match announced on or after `since`, recording nothing as delivered."""
@@ -83,7 +146,10 @@ class DigestBuilder:
         if latest is None:
             return self._empty(query, "preview", since=since, through=None)
         announcements = await self._storage.announcements_between(since - timedelta(days=1), latest)
-        new, _ = select_entries(query, announcements, {}, self._prepared)
+        ids = {
+            a.paper.id for a in announcements if query.matches_text(self._prepared.get(a.paper)[0])
+        }
+        new, _ = select_entries(query, announcements, ids, {}, self._prepared)
         return Digest(
             id=0,
             query=query.text,
@@ -112,28 +178,29 @@ class DigestBuilder:
 
 def select_entries(
     query: Query,
-    announcements: list[StoredAnnouncement],
+    announcements: Sequence[StoredAnnouncement],
+    matched: set[str],
     delivered: dict[str, int],
     prepared: PreparedPapers,
 ) -> tuple[list[DigestEntry], list[DigestEntry]]:
-    """Split the window's matching papers into new entries (ordered) and update notes."""
+    """Split the window's matching papers (`matched` ids) into new entries, ordered, and
+    update notes for papers this audience already had."""
     by_paper: dict[str, list[StoredAnnouncement]] = {}
     for ann in announcements:
-        by_paper.setdefault(ann.paper.id, []).append(ann)
+        if ann.paper.id in matched:
+            by_paper.setdefault(ann.paper.id, []).append(ann)
 
     new: list[tuple[tuple[int, str, str], DigestEntry]] = []
     updated: list[DigestEntry] = []
     for paper_id, anns in by_paper.items():
         paper = anns[0].paper  # the newest stored version, whatever the listing announced
-        whole, title_only = prepared.get(paper)
-        if not query.matches_text(whole):
-            continue
         sent = delivered.get(paper_id)
         if sent is not None:
             if paper.version > sent:
                 updated.append(DigestEntry(paper, UpdateNote.UPDATED, previous_version=sent))
         elif any(a.type.is_candidate for a in anns):
             newest_listing = max(a.listing_date for a in anns)
+            _, title_only = prepared.get(paper)
             # Title matches first, then newest listing first, then by id for a stable order.
             rank = (0 if query.matches_text(title_only) else 1, _desc(newest_listing), paper.id)
             new.append((rank, DigestEntry(paper, UpdateNote.NEW)))

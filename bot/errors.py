@@ -36,6 +36,10 @@ class SourceUnavailable(PaperboyError):
     """arXiv could not be reached or kept failing after retries."""
 
 
+class ArxivUnreachable(SourceUnavailable):
+    """No answer at all from arXiv (network down, DNS, timeouts): other requests would fail too."""
+
+
 class InvalidQuery(UserError):
     """A topic query that does not parse. `position` is a 0-based character offset, or None."""
 

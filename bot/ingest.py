@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.errors import SourceUnavailable
+from bot.errors import ArxivUnreachable, SourceUnavailable
 from bot.models import AnnounceType, FeedState, Listing, Paper
 from bot.source import ArxivSource
 from bot.source.calendar import (
@@ -87,9 +87,15 @@ class Ingestor:
     ) -> RefreshReport:
         report = RefreshReport()
         touched: list[date] = []
-        for group in groups:
+        for position, group in enumerate(groups):
             try:
                 touched.extend(await self._refresh_group(group, since, force, report))
+            except ArxivUnreachable as exc:
+                # Without any answer from arXiv the other groups would only wait out their
+                # own retries; try them all again next cycle.
+                log.warning("arXiv unreachable, will retry next cycle: %s", exc)
+                report.failed.update({g: str(exc) for g in groups[position:]})
+                return report
             except SourceUnavailable as exc:
                 log.warning(
                     "arXiv listing for %s unavailable, will retry next cycle: %s", group, exc

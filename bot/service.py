@@ -91,13 +91,19 @@ class Paperboy:
     ) -> Digest:
         """Bring listings up to date, then build (or re-read) the topic's digest, summarised.
 
-        Raises `InvalidQuery` for a query that does not parse. arXiv being unreachable is not
-        an error here: the digest is built from what is stored and the failure is logged.
+        Raises `InvalidQuery` for a query that does not parse. arXiv being unreachable is an
+        error only when nothing is stored yet; otherwise the digest is built from what is
+        stored and the failure is logged.
         """
         query = parse_query(query_text)
         lang = normalize_language(language or self.settings.language)
         cap = max_papers or self.settings.digest_max_papers
-        await self.refresh(since=since)
+        report = await self.refresh(since=since)
+        if report.failed and await self.storage.latest_listing_date() is None:
+            reason = next(iter(report.failed.values()))
+            raise SourceUnavailable(
+                f"no listing is stored yet and none could be fetched ({reason})"
+            )
         if since is not None:
             digest = await self.digests.preview(query, since=since, max_papers=cap)
         else:

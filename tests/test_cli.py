@@ -127,11 +127,16 @@ def test_bad_setting_stops_with_one_line(
 def test_unreachable_arxiv_still_answers(
     fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.inject(*[Fault.http(503)] * 10)
+    fake.inject(Fault.http(503), Fault.http(503))  # one per group; the CLI here does no retries
     code, out, err = run(capsys, "digest", TOPIC)
-    assert code == 0
-    assert "No arXiv listing is stored yet" in out
-    assert "Traceback" not in err
+    assert code == 1 and out == ""
+    assert "arXiv could not be reached" in err and "Traceback" not in err
+    # Once a listing is stored, an outage still prints the stored digest.
+    fake.announce(LISTING, new=talking_head_papers(LISTING))
+    assert run(capsys, "digest", TOPIC)[0] == 0
+    fake.inject(Fault.http(503), Fault.http(503))
+    code, out, err = run(capsys, "digest", TOPIC, "--since", "2026-11-01")
+    assert code == 0 and talking_head_papers(LISTING)[0].title[:30] in out
 
 
 def test_unknown_language_is_a_user_error(

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.digest import DigestRequest
 from bot.errors import InvalidArxivId, InvalidQuery, PaperNotFound
 from bot.models import SummarySource, UpdateNote
+from bot.query import parse_query
 from bot.service import Paperboy, open_paperboy
 from bot.source import ArxivSource
 from tests.fakes.arxiv_data import make_paper, next_version
@@ -256,3 +258,36 @@ async def test_malformed_paper_id_is_a_clear_error(app: Paperboy, text: str) -> 
 async def test_bad_queries_are_user_errors(app: Paperboy, query: str) -> None:
     with pytest.raises(InvalidQuery):
         await app.digest(query)
+
+
+async def test_batch_digests_equal_one_at_a_time(
+    fake: FakeArxiv, tmp_path: Path, clock: FakeClock
+) -> None:
+    fake.announce(MON, new=[*talking_head_papers(MON), *distractor_papers(MON)])
+    queries = [TOPIC, '"lip sync"', "multi-talker", 'talk* -"talking head"', "cat:eess.AS"]
+    results = []
+    for batch in (False, True):
+        settings = make_settings(fake, tmp_path / f"batch-{batch}")
+        async with open_paperboy(settings, clock=clock) as app:
+            await app.refresh()
+            requests = [DigestRequest(f"chat:{i}", parse_query(q)) for i, q in enumerate(queries)]
+            if batch:
+                await app.digests.latest(requests[0].query, audience="chat:0", max_papers=25)
+                digests = await app.digests.latest_many(requests, max_papers=25)
+            else:
+                digests = [
+                    await app.digests.latest(r.query, audience=r.audience, max_papers=25)
+                    for r in requests
+                ]
+        results.append([[e.paper.id for e in d.entries] for d in digests])
+    assert results[0] == results[1]
+    assert results[0][0] and results[0][2] and results[0][4]  # the queries did match something
+
+
+async def test_unreachable_arxiv_does_not_wait_out_every_group(
+    app: Paperboy, fake: FakeArxiv
+) -> None:
+    fake.inject(*[Fault.reset(path="/rss/")] * 20)
+    report = await app.refresh()
+    assert set(report.failed) == {"cs", "eess"}
+    assert len(fake.requests_to("/rss/eess")) == 0  # gave up after the first group

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,9 +41,9 @@ def make_paper(pid: str = "2411.00001", version: int = 1, **kw: object) -> Paper
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Storage:
+async def store(tmp_path: Path) -> AsyncIterator[Storage]:
     s = await Storage.open(tmp_path / "db" / "paperboy.db")
-    yield s  # type: ignore[misc]
+    yield s
     await s.close()
 
 

@@ -41,7 +41,13 @@ import requests
 from lxml import etree
 
 from bot.config import parse_categories
-from bot.errors import InvalidArxivId, PaperboyError, PaperNotFound, SourceUnavailable
+from bot.errors import (
+    ArxivUnreachable,
+    InvalidArxivId,
+    PaperboyError,
+    PaperNotFound,
+    SourceUnavailable,
+)
 from bot.models import Listing, Paper
 from bot.source.http import ArxivSession, BadResponse, RetriesExhausted, Throttle
 from bot.source.ids import EXAMPLES, ArxivId, parse_arxiv_id
@@ -314,7 +320,8 @@ class ArxivSource:
         except PaperboyError:
             raise
         except RetriesExhausted as exc:
-            raise SourceUnavailable(f"arXiv is not responding ({what}): {exc}") from exc
+            error = ArxivUnreachable if exc.unreachable else SourceUnavailable
+            raise error(f"arXiv is not responding ({what}): {exc}") from exc
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "error"
             raise SourceUnavailable(f"arXiv answered HTTP {status} ({what})") from exc

@@ -74,10 +74,11 @@ class BadResponse(Exception):
 class RetriesExhausted(requests.exceptions.RetryError):
     """Every attempt failed with a retryable error; `reason` describes the last failure."""
 
-    def __init__(self, url: str, attempts: int, reason: str) -> None:
+    def __init__(self, url: str, attempts: int, reason: str, *, unreachable: bool = False) -> None:
         self.url = url
         self.attempts = attempts
         self.reason = reason
+        self.unreachable = unreachable  # the last attempt got no HTTP answer at all
         super().__init__(f"{reason} (gave up after {attempts} attempt{'s' * (attempts != 1)})")
 
 
@@ -198,6 +199,7 @@ class ArxivSession(requests.Session):
             with self.throttle.slot(self.delay_seconds):
                 self.request_count += 1
                 retry_after: float | None = None
+                unreachable = False
                 try:
                     response = super().request(method, url, *args, **kwargs)
                 except (
@@ -206,6 +208,7 @@ class ArxivSession(requests.Session):
                     requests.exceptions.ChunkedEncodingError,
                 ) as exc:
                     reason = _describe(exc)
+                    unreachable = True
                 else:
                     if response.status_code in RETRY_STATUSES:
                         reason = f"HTTP {response.status_code}"
@@ -230,7 +233,7 @@ class ArxivSession(requests.Session):
                         target, attempt + 1, f"{reason}, asked to wait {retry_after:.0f} s"
                     )
                 if attempt >= self.retries:
-                    raise RetriesExhausted(target, attempt + 1, reason)
+                    raise RetriesExhausted(target, attempt + 1, reason, unreachable=unreachable)
                 wait = retry_after if retry_after is not None else self._backoff(attempt)
                 log.warning(
                     "arXiv request failed (%s); retry %d/%d in %.1f s: %s",
