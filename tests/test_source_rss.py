@@ -54,7 +54,7 @@ def test_rss_listing_of_mixed_announcements() -> None:
     assert first.abstract.startswith("We present LipSync-$\\ell_1$, a method")
     assert "HDTF & VoxCeleb2" in first.abstract and "$T < 4$ s" in first.abstract
     assert "\n" not in first.abstract and "Announce Type" not in first.abstract
-    assert first.authors == ("Mei Lin", 'Jonas M\\"uller', "Priya Raman")
+    assert first.authors == ("Mei Lin", "Jonas Müller", "Priya Raman")  # TeX accent decoded
     assert first.categories == ("cs.CV", "cs.AI", "cs.SD")
     assert first.primary_category == "cs.CV"
     assert first.published is None and first.doi is None

@@ -26,6 +26,7 @@ from bot.errors import InvalidArxivId, SourceUnavailable
 from bot.models import Announcement, AnnounceType, Listing, Paper
 from bot.source.calendar import EASTERN
 from bot.source.ids import parse_arxiv_id
+from bot.source.tex import decode_tex_name
 
 __all__ = ["FEED_ITEM_CAP", "FeedError", "parse_listing"]
 
@@ -161,7 +162,7 @@ def _extensions(el: etree._Element, item: _Item) -> None:
     creators = [_text_of(c) for c in _children(el, "creator", frozenset({DC_NS}))]
     authors: list[str] = []
     for raw in creators:
-        authors.extend(_split_authors(raw))
+        authors.extend(decode_tex_name(a) for a in _split_authors(raw))
     item.authors = tuple(authors)
 
 
