@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 
 class AnnounceType(enum.StrEnum):
@@ -168,3 +168,54 @@ class Digest:
     @property
     def updated_entries(self) -> tuple[DigestEntry, ...]:
         return tuple(e for e in self.entries if e.kind is UpdateNote.UPDATED)
+
+
+class DetailLevel(enum.StrEnum):
+    """How much of each paper a chat's digest shows."""
+
+    TITLES = "titles"  # titles and links only
+    TLDR = "tldr"  # plus the one-sentence TL;DR
+    FULL = "full"  # plus the key takeaways
+
+
+class ChatKind(enum.StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"  # groups and supergroups
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat that receives digests, with its settings. `key` is ``platform:id``."""
+
+    key: str
+    kind: ChatKind
+    title: str | None = None
+    language: str = "en"
+    timezone: str = "UTC"
+    delivery_time: time | None = None  # local time; None: as soon as the listing is in
+    detail: DetailLevel = DetailLevel.FULL
+    max_papers: int = 10
+    send_empty: bool = False  # also send a short note when a topic has no new papers
+    paused: bool = False
+    paused_reason: str | None = None  # e.g. "blocked": set by delivery, not by the user
+
+    @property
+    def platform(self) -> str:
+        return self.key.split(":", 1)[0]
+
+    @property
+    def platform_id(self) -> str:
+        return self.key.split(":", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's topic. `number` is its 1-based position in the chat's list, for commands."""
+
+    id: int
+    chat_key: str
+    query: str
+    created_at: datetime
+    paused: bool = False
+    number: int = 0
