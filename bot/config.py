@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(4, ge=1, le=64, alias="PAPERBOY_LLM_CONCURRENCY")
     llm_retries: int = Field(2, ge=0, le=10, alias="PAPERBOY_LLM_RETRIES")
 
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+    tick_seconds: float = Field(60.0, ge=1, le=3600, alias="PAPERBOY_TICK_SECONDS")
+
     db_path: Path = Field(default_factory=_default_db_path, alias="PAPERBOY_DB")
     categories: Annotated[tuple[str, ...], NoDecode] = Field(
         ("cs", "eess", "stat.ML"), alias="PAPERBOY_CATEGORIES"
@@ -96,7 +100,7 @@ class Settings(BaseSettings):
             return parse_categories(value)
         return value
 
-    @field_validator("arxiv_api_url", "arxiv_rss_url", "openai_base_url")
+    @field_validator("arxiv_api_url", "arxiv_rss_url", "openai_base_url", "telegram_api_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -124,6 +128,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("use one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        # Bot API tokens look like 123456789:AA...; say so early instead of a 401 at start.
+        if not re.fullmatch(r"\d{3,}:[A-Za-z0-9_-]{20,}", value.get_secret_value().strip()):
+            raise ValueError("not a Bot API token (it looks like 123456789:ABC-DEF...)")
+        return SecretStr(value.get_secret_value().strip())
 
     @property
     def llm_enabled(self) -> bool:

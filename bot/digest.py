@@ -49,6 +49,10 @@ class DigestRequest:
 
     audience: str
     query: Query
+    # A subscription's topic is fixed when it is created, so a future change in how queries
+    # are normalised cannot turn it into a new topic that re-delivers old papers.
+    topic_id: int | None = None
+    max_papers: int | None = None  # this audience's cap; the call's default otherwise
 
 
 @dataclass(slots=True)
@@ -88,7 +92,9 @@ class DigestBuilder:
         pending: list[_Pending] = []
         for position, request in enumerate(requests):
             query = request.query
-            topic_id = await self._storage.topic_id(query.canonical, query.text, now=now)
+            topic_id = request.topic_id or await self._storage.topic_id(
+                query.canonical, query.text, now=now
+            )
             existing = await self._storage.find_digest(request.audience, topic_id, latest)
             if existing is not None:
                 done[position] = existing  # asked again before a new listing: the same digest
@@ -119,7 +125,10 @@ class DigestBuilder:
                     topic_id=p.topic_id,
                     since=p.after + timedelta(days=1),
                     through=latest,
-                    entries=[*new[:max_papers], *updated[:MAX_UPDATED_ENTRIES]],
+                    entries=[
+                        *new[: p.request.max_papers or max_papers],
+                        *updated[:MAX_UPDATED_ENTRIES],
+                    ],
                     total_matched=len(new),
                     now=self._clock(),
                 )
@@ -160,6 +169,23 @@ class DigestBuilder:
             entries=tuple(new[:max_papers]),
             total_matched=len(new),
         )
+
+    async def count_recent(self, query: Query, *, days: int) -> tuple[int, date | None, date | None]:
+        """How many papers the query matches in the listings of the last `days` days (a
+        preview for /subscribe), and the first and last listing dates counted."""
+        latest = await self._storage.latest_listing_date()
+        if latest is None:
+            return 0, None, None
+        announcements = await self._storage.announcements_between(
+            latest - timedelta(days=days), latest
+        )
+        ids = {
+            a.paper.id
+            for a in announcements
+            if a.type.is_candidate and query.matches_text(self._prepared.get(a.paper)[0])
+        }
+        dates = [a.listing_date for a in announcements]
+        return len(ids), min(dates, default=None), max(dates, default=None)
 
     def _empty(
         self, query: Query, audience: str, *, since: date | None, through: date | None

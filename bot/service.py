@@ -65,6 +65,10 @@ class Paperboy:
         )
         self.digests = DigestBuilder(storage, clock=clock)
 
+    def now(self) -> datetime:
+        """The current time, from the clock everything else uses (tests pass their own)."""
+        return self._clock()
+
     def unwatched_categories(self, query: Query) -> list[str]:
         """Categories the query asks for that no watched group covers (they would never match)."""
         groups = self.settings.categories

@@ -33,6 +33,7 @@ from bot.models import (
     SummarySource,
     UpdateNote,
 )
+from storage.chats import ChatStoreMixin
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,8 @@ def _prepare_directory(path: Path) -> Path:
     return path
 
 
-class Storage:
-    """All database access. Open with `async with await Storage.open(path)` or `Storage.open`."""
+class Storage(ChatStoreMixin):
+    """All database access. Open with `async with await Storage.open(path)`."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -415,6 +416,15 @@ class Storage:
             row = await cur.fetchone()
         return await self._load_digest(row) if row else None
 
+    async def get_digest(self, digest_id: int) -> Digest | None:
+        async with self._conn.execute(
+            "SELECT d.*, t.text AS query FROM digests d JOIN topics t ON t.id = d.topic_id "
+            "WHERE d.id = ?",
+            (digest_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return await self._load_digest(row) if row else None
+
     async def _load_digest(self, row: aiosqlite.Row) -> Digest:
         async with self._conn.execute(
             """
@@ -488,14 +498,9 @@ class Storage:
             ],
         )
         await self._conn.commit()
-        async with self._conn.execute(
-            "SELECT d.*, t.text AS query FROM digests d JOIN topics t ON t.id = d.topic_id "
-            "WHERE d.id = ?",
-            (digest_id,),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return await self._load_digest(row)
+        digest = await self.get_digest(digest_id)
+        assert digest is not None
+        return digest
 
     # -- summary cache ----------------------------------------------------------------------
 

@@ -89,6 +89,49 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (paper_id, version, language, prompt_version, model)
     ) WITHOUT ROWID;
     """,
+    # 2: chats with their settings, their subscriptions, and the delivery outbox.
+    """
+    CREATE TABLE chats (
+        key           TEXT PRIMARY KEY,         -- platform:id, e.g. telegram:-1001234
+        kind          TEXT NOT NULL,            -- private | group | channel
+        title         TEXT,
+        language      TEXT NOT NULL DEFAULT 'en',
+        timezone      TEXT NOT NULL DEFAULT 'UTC',
+        delivery_time TEXT,                     -- HH:MM local; NULL = as soon as listed
+        detail        TEXT NOT NULL DEFAULT 'full',
+        max_papers    INTEGER NOT NULL DEFAULT 10,
+        send_empty    INTEGER NOT NULL DEFAULT 0,
+        paused        INTEGER NOT NULL DEFAULT 0,
+        paused_reason TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE subscriptions (
+        id         INTEGER PRIMARY KEY,
+        chat_key   TEXT NOT NULL REFERENCES chats(key) ON UPDATE CASCADE ON DELETE CASCADE,
+        topic_id   INTEGER NOT NULL REFERENCES topics(id),
+        query      TEXT NOT NULL,               -- as the user typed it
+        paused     INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (chat_key, topic_id)
+    );
+    CREATE TABLE deliveries (
+        id              INTEGER PRIMARY KEY,
+        chat_key        TEXT NOT NULL REFERENCES chats(key) ON UPDATE CASCADE ON DELETE CASCADE,
+        subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
+        digest_id       INTEGER NOT NULL REFERENCES digests(id),
+        status          TEXT NOT NULL,          -- pending | sent | skipped | failed
+        parts_sent      INTEGER NOT NULL DEFAULT 0,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        UNIQUE (chat_key, digest_id)            -- each digest reaches a chat once
+    );
+    CREATE INDEX deliveries_by_status ON deliveries (status, next_attempt_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

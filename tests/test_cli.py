@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from handlers.cli import main
 from tests.fakes.arxiv_data import make_paper
 from tests.fakes.arxiv_server import FakeArxiv, Fault
 from tests.pipeline_data import TOPIC, distractor_papers, talking_head_papers

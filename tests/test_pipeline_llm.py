@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from handlers.cli import main
 from bot.config import load_settings
 from bot.models import SummarySource
-from bot.render.text import render_digest
+from handlers.terminal.text import render_digest
 from bot.service import open_paperboy
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.llm_server import SERVER_ERROR, FakeLLMServer

@@ -1,4 +1,4 @@
-"""The `paperboy` command line, and the process's entry point.
+"""The `paperboy` command line: the process's entry point, which wires the core and frontends.
 
     paperboy digest '"talking head" OR "lip sync"' [--lang zh] [--since 2026-11-01]
                     [--format text|markdown] [--max 40]
@@ -24,15 +24,18 @@ from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SourceUnavailable, UserError
 from bot.query import parse_query
-from bot.render.markdown import render_digest_markdown
-from bot.render.text import render_digest, render_paper
+from handlers.terminal.markdown import render_digest_markdown
+from handlers.terminal.text import render_digest, render_paper
 from bot.service import open_paperboy
 
 log = logging.getLogger("paperboy")
 
 # Libraries whose INFO logs would leak request URLs (the Telegram token is part of Bot API
 # URLs) or drown ours.
-_QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "openai", "urllib3", "arxiv", "aiosqlite")
+_QUIET_LOGGERS = (
+    "httpx", "httpx2", "httpcore", "openai", "urllib3", "arxiv", "aiosqlite", "telegram",
+    "apscheduler",
+)  # fmt: skip
 
 
 def configure_logging(level: str) -> None:
@@ -88,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=("text", "markdown"), default="text")
     digest.add_argument("--max", type=_positive, help="most papers to show (default 25)")
 
+    sub.add_parser(
+        "run",
+        help="run the bot (Telegram) with its scheduler until SIGTERM",
+        description="Run the chat bot: needs TELEGRAM_BOT_TOKEN. Delivers each chat's digests "
+        "at its chosen time and answers commands; stops cleanly on SIGTERM or Ctrl-C.",
+    )
+
     paper = sub.add_parser("paper", help="print one paper's card")
     paper.add_argument("id", help="arXiv id or URL: 2409.03605, arXiv:2409.03605v2, hep-th/9901001")
     paper.add_argument("--lang", help="summary language (en, zh, ja, de, ...)")
@@ -142,6 +152,17 @@ async def _run_paper(settings: Settings, args: argparse.Namespace) -> str:
     return render_paper(paper, summary)
 
 
+def _run_bot(settings: Settings) -> int:
+    from handlers.run import run_bot  # only `run` needs the chat libraries loaded
+
+    try:
+        asyncio.run(run_bot(settings))
+    except ConfigError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -150,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"paperboy: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if args.command == "run":
+        return _run_bot(settings)
     runner = _run_digest if args.command == "digest" else _run_paper
     try:
         output = asyncio.run(runner(settings, args))

@@ -1,0 +1,264 @@
+"""Delivery: send queued digests to chats exactly once, within flood limits, across crashes.
+
+The outbox lives in SQLite (`storage.chats`). A digest is enqueued once per chat; each message
+of it is committed as sent right after the platform accepted it, so a process killed in the
+middle of a fan-out resumes at the first unsent message after a restart and repeats none.
+
+Platforms plug in through a `Channel`: a renderer that turns a digest into that platform's
+messages (deterministic, so a resumed delivery renders the same parts) and a sender that
+translates the platform's errors into the `DeliveryError`s below. The core decides what they
+mean: wait and retry, move the chat, suspend it, or try again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from bot.models import Chat, Digest
+from bot.ratelimit import FloodControl
+from bot.summaries.summarizer import Summarizer
+from storage import Storage
+from storage.chats import DeliveryTask
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M")
+M_co = TypeVar("M_co", covariant=True)
+M_contra = TypeVar("M_contra", contravariant=True)
+
+MAX_ATTEMPTS = 8  # temporary failures of one delivery before it is given up (≈ 4 hours)
+MAX_RETRY_AFTER = 300.0  # longer "retry after" answers reschedule instead of holding a worker
+MAX_SETBACKS = 5  # retry-afters or moves for one message before the delivery is rescheduled
+
+
+class DeliveryError(Exception):
+    """What a sender raises; the subclass says what the core should do."""
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked to wait `seconds` before sending to this chat again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class ChatMoved(DeliveryError):
+    """The chat has a new key (a group upgraded to a supergroup)."""
+
+    def __init__(self, new_key: str) -> None:
+        super().__init__(f"chat moved to {new_key}")
+        self.new_key = new_key
+
+
+class ChatUnreachable(DeliveryError):
+    """Blocked, kicked, deleted, or no right to post: retrying would never help."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Network trouble or a platform hiccup: try again later."""
+
+
+class MessageRejected(DeliveryError):
+    """The platform refused this message itself (a rendering bug): retrying cannot help, but
+    the chat is fine, so only this delivery fails."""
+
+
+class Renderer(Protocol[M_co]):
+    def render(self, chat: Chat, digest: Digest) -> Sequence[M_co]: ...
+
+
+class Sender(Protocol[M_contra]):
+    async def send(self, chat: Chat, message: M_contra) -> None: ...
+
+
+@dataclass(frozen=True)
+class Channel(Generic[M]):
+    """One platform's way of turning a digest into messages and sending them."""
+
+    renderer: Renderer[M]
+    sender: Sender[M]
+
+
+@dataclass
+class DeliveryReport:
+    messages_sent: int = 0
+    deliveries_finished: int = 0
+    retried_after: int = 0  # "retry after" answers honoured
+    rescheduled: int = 0
+    chats_suspended: list[str] = field(default_factory=list)
+    chats_moved: dict[str, str] = field(default_factory=dict)
+
+
+class Deliverer:
+    """Works through the outbox: due deliveries, grouped by chat, several chats at a time."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        summarizer: Summarizer,
+        channels: dict[str, Channel[object]],
+        *,
+        flood: FloodControl,
+        clock: Callable[[], datetime],
+        workers: int = 8,
+    ) -> None:
+        self._storage = storage
+        self._summarizer = summarizer
+        self._channels = channels
+        self._flood = flood
+        self._clock = clock
+        self._workers = workers
+        self._lock = asyncio.Lock()  # one pass over the outbox at a time
+
+    async def deliver_due(self, stop: asyncio.Event | None = None) -> DeliveryReport:
+        """Send every due delivery. With `stop` set, the message in flight finishes, progress
+        is saved, and the rest waits for the next run."""
+        stop = stop or asyncio.Event()
+        report = DeliveryReport()
+        async with self._lock:
+            tasks = await self._storage.due_deliveries(self._clock())
+            by_chat: dict[str, list[DeliveryTask]] = {}
+            for task in tasks:
+                if task.chat_key.split(":", 1)[0] in self._channels:
+                    by_chat.setdefault(task.chat_key, []).append(task)
+            queue: asyncio.Queue[list[DeliveryTask]] = asyncio.Queue()
+            for chat_tasks in by_chat.values():
+                queue.put_nowait(chat_tasks)
+            workers = [
+                asyncio.create_task(self._worker(queue, stop, report))
+                for _ in range(min(self._workers, len(by_chat)))
+            ]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for worker in workers:
+                    worker.cancel()
+        return report
+
+    async def _worker(
+        self,
+        queue: asyncio.Queue[list[DeliveryTask]],
+        stop: asyncio.Event,
+        report: DeliveryReport,
+    ) -> None:
+        while not stop.is_set():
+            try:
+                chat_tasks = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                await self._deliver_chat(chat_tasks, stop, report)
+            except Exception:
+                # A bug in one chat's delivery must not stop the others; it stays pending.
+                log.exception("delivery to %s failed unexpectedly", chat_tasks[0].chat_key)
+
+    async def _deliver_chat(
+        self, tasks: list[DeliveryTask], stop: asyncio.Event, report: DeliveryReport
+    ) -> None:
+        chat_key = tasks[0].chat_key
+        for task in tasks:
+            chat = await self._storage.get_chat(chat_key)
+            if chat is None or chat.paused or stop.is_set():
+                return
+            outcome = await self._deliver(chat, task, stop, report)
+            if outcome is None:
+                return  # the chat is unreachable or must wait: keep its order, stop here
+            chat_key = outcome
+
+    async def _deliver(
+        self, chat: Chat, task: DeliveryTask, stop: asyncio.Event, report: DeliveryReport
+    ) -> str | None:
+        """Send one delivery's remaining messages. Returns the chat key to continue with, or
+        None when this chat should get nothing more in this run."""
+        channel = self._channels[chat.platform]
+        messages = await self._messages(channel, chat, task)
+        part = task.parts_sent
+        setbacks = 0  # retry-afters and moves for the current message
+        while part < len(messages):
+            if stop.is_set():
+                return None
+            if setbacks > MAX_SETBACKS:
+                await self._reschedule(task, TemporaryFailure("kept being refused"), report)
+                return None
+            await self._flood.wait(chat)
+            try:
+                await channel.sender.send(chat, messages[part])
+            except RetryAfter as exc:
+                setbacks += 1
+                report.retried_after += 1
+                if exc.seconds > MAX_RETRY_AFTER:
+                    await self._reschedule(task, exc, report, delay=exc.seconds)
+                    return None
+                self._flood.retry_after(chat, exc.seconds)
+                continue  # the flood control now waits long enough
+            except ChatMoved as exc:
+                setbacks += 1
+                log.info("chat %s moved to %s; following it", chat.key, exc.new_key)
+                await self._storage.move_chat(chat.key, exc.new_key)
+                report.chats_moved[chat.key] = exc.new_key
+                self._flood.forget(chat.key)
+                moved = await self._storage.get_chat(exc.new_key)
+                if moved is None:
+                    return None
+                chat = moved
+                continue
+            except ChatUnreachable as exc:
+                log.warning("suspending deliveries to %s: %s", chat.key, exc)
+                await self._storage.update_chat(
+                    chat.key, now=self._clock(), paused=True, paused_reason=str(exc)[:200]
+                )
+                await self._storage.fail_delivery(task.id, error=str(exc), now=self._clock())
+                report.chats_suspended.append(chat.key)
+                return None
+            except TemporaryFailure as exc:
+                await self._reschedule(task, exc, report)
+                return None
+            except MessageRejected as exc:
+                log.error("%s refused part %d of delivery %d: %s", chat.key, part, task.id, exc)
+                await self._storage.fail_delivery(task.id, error=str(exc), now=self._clock())
+                return chat.key
+            part += 1
+            setbacks = 0
+            finished = part == len(messages)
+            await self._storage.mark_part_sent(task.id, part, finished=finished, now=self._clock())
+            report.messages_sent += 1
+            report.deliveries_finished += finished
+        if not messages:
+            await self._storage.mark_part_sent(task.id, 0, finished=True, now=self._clock())
+        return chat.key
+
+    async def _messages(self, channel: Channel[object], chat: Chat, task: DeliveryTask) -> list[object]:
+        digest = await self._storage.get_digest(task.digest_id)
+        if digest is None:
+            return []
+        papers = [e.paper for e in digest.new_entries]
+        # Cached when the digest was planned; this only reads the cache (or falls back).
+        summaries = await self._summarizer.summarize_many(papers, chat.language)
+        return list(channel.renderer.render(chat, replace(digest, summaries=summaries)))
+
+    async def _reschedule(
+        self,
+        task: DeliveryTask,
+        exc: DeliveryError,
+        report: DeliveryReport,
+        *,
+        delay: float | None = None,
+    ) -> None:
+        attempts = task.attempts + 1
+        now = self._clock()
+        if attempts >= MAX_ATTEMPTS:
+            log.warning("giving up delivery %d to %s: %s", task.id, task.chat_key, exc)
+            await self._storage.fail_delivery(task.id, error=str(exc), now=now)
+            return
+        wait = delay if delay is not None else min(3600.0, 30.0 * 2 ** (attempts - 1))
+        log.info("delivery %d to %s: %s; retrying in %.0f s", task.id, task.chat_key, exc, wait)
+        await self._storage.retry_delivery_later(
+            task.id, attempts=attempts, at=now + timedelta(seconds=wait), error=str(exc)
+        )
+        report.rescheduled += 1

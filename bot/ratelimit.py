@@ -1,0 +1,94 @@
+"""Flood control for fan-out: stay inside a chat platform's rate limits instead of meeting 429s.
+
+Telegram allows about 30 messages a second overall, about one a second per chat (short bursts
+allowed) and 20 a minute per group. Each limit is a GCRA ("virtual scheduling") limiter: a
+caller reserves the next conforming send time synchronously, then sleeps until it, so
+concurrent workers are served in order without a lock and without busy-waiting. The rates are
+set a little below the platform's, because its counters are not ours.
+
+Command replies do not go through here: a person waiting for `/paper` must not queue behind a
+thousand digests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.models import Chat, ChatKind
+
+
+@dataclass(slots=True)
+class Gcra:
+    """One limit: `interval` seconds between sends on average, bursts of up to `burst`."""
+
+    interval: float
+    burst: int = 1
+    _tat: float = field(default=0.0, init=False)  # theoretical arrival time of the next send
+
+    def reserve(self, now: float) -> float:
+        """Reserve the next send slot; returns when it may happen (≥ now)."""
+        tolerance = (self.burst - 1) * self.interval
+        at = max(now, self._tat - tolerance)
+        self._tat = max(self._tat, at) + self.interval
+        return at
+
+    def block_until(self, moment: float) -> None:
+        """Nothing before `moment` (the platform said "retry after")."""
+        self._tat = max(self._tat, moment + (self.burst - 1) * self.interval)
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    per_second: float = 25.0  # all chats together (Telegram: ~30)
+    global_burst: int = 5
+    private_interval: float = 1.05  # seconds between messages to one private chat (~1/s)
+    private_burst: int = 3
+    group_per_minute: float = 18.0  # groups and channels (Telegram: 20/min)
+
+
+class FloodControl:
+    """Waits as long as needed before each message so no platform limit is crossed."""
+
+    def __init__(
+        self,
+        limits: FloodLimits = FloodLimits(),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._global = Gcra(1 / limits.per_second, limits.global_burst)
+        self._chats: dict[str, Gcra] = {}
+
+    def _chat_limit(self, chat: Chat) -> Gcra:
+        limit = self._chats.get(chat.key)
+        if limit is None:
+            if chat.kind is ChatKind.PRIVATE:
+                limit = Gcra(self._limits.private_interval, self._limits.private_burst)
+            else:
+                limit = Gcra(60 / self._limits.group_per_minute, 1)
+            self._chats[chat.key] = limit
+        return limit
+
+    async def wait(self, chat: Chat) -> None:
+        """Return when a message to `chat` may be sent."""
+        now = self._clock()
+        # The chat's own slot first, then a global slot no earlier than it: reserving the
+        # global slot at "now" would waste global capacity while the chat is still waiting.
+        at = self._chat_limit(chat).reserve(now)
+        at = self._global.reserve(at)
+        delay = at - now
+        if delay > 0:
+            await self._sleep(delay)
+
+    def retry_after(self, chat: Chat, seconds: float) -> None:
+        """The platform asked us to wait before sending to this chat again."""
+        self._chat_limit(chat).block_until(self._clock() + seconds)
+
+    def forget(self, chat_key: str) -> None:
+        self._chats.pop(chat_key, None)
