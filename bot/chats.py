@@ -122,10 +122,10 @@ def parse_delivery_time(text: str) -> time | None:
     m = _TIME_RE.match(raw)
     if m:
         hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
-        if half:
-            if not 1 <= hour <= 12:
-                hour = 99
+        if half and 1 <= hour <= 12:
             hour = hour % 12 + (12 if half == "pm" else 0)
+        elif half:
+            hour = 24  # "13pm" is no time
         if hour < 24 and minute < 60:
             return time(hour, minute)
     raise InvalidSetting(
@@ -199,9 +199,9 @@ class ChatService:
         existing = await self._storage.list_subscriptions(chat.key)
         now = self._clock()
         topic_id = await self._storage.topic_id(query.canonical, query.text, now=now)
-        if len(existing) >= MAX_SUBSCRIPTIONS and not any(
-            await self._same_topic(s, topic_id) for s in existing
-        ):
+        if len(existing) >= MAX_SUBSCRIPTIONS and topic_id not in {
+            await self._storage.subscription_topic(s.id) for s in existing
+        }:
             raise TooManySubscriptions(
                 f"This chat already follows {len(existing)} topics, the most I keep per chat. "
                 "Remove one with /unsubscribe first."
@@ -211,9 +211,6 @@ class ChatService:
         )
         count, first, last = await self._digests.count_recent(query, days=PREVIEW_DAYS)
         return SubscribeResult(subscription, created, query.describe(), count, first, last)
-
-    async def _same_topic(self, subscription: Subscription, topic_id: int) -> bool:
-        return await self._storage.subscription_topic(subscription.id) == topic_id
 
     async def _by_number(self, chat_key: str, number: int) -> Subscription:
         subs = await self._storage.list_subscriptions(chat_key)

@@ -7,7 +7,15 @@ channel, and only once the bot itself may post there.
 
 from __future__ import annotations
 
-from telegram import Bot, Chat, ChatMember, ChatMemberAdministrator, ChatMemberOwner, Message
+from telegram import (
+    Bot,
+    Chat,
+    ChatFullInfo,
+    ChatMember,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    Message,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -19,7 +27,7 @@ class NotAllowed(UserError):
     """The person may not do this here; the message says who may."""
 
 
-def chat_kind(chat: Chat) -> ChatKind:
+def chat_kind(chat: Chat | ChatFullInfo) -> ChatKind:
     if chat.type == ChatType.PRIVATE:
         return ChatKind.PRIVATE
     if chat.type == ChatType.CHANNEL:
@@ -54,7 +62,7 @@ async def require_admin_of(bot: Bot, chat_id: int | str, user_id: int, *, what: 
         raise NotAllowed(f"Only administrators of {what} can change its topics and settings.")
 
 
-async def resolve_channel(bot: Bot, reference: str, user_id: int) -> Chat:
+async def resolve_channel(bot: Bot, reference: str, user_id: int) -> ChatFullInfo:
     """The channel named `@name` (or by id), after checking the user administers it and the
     bot may post there. Every failure says exactly what is missing."""
     target: int | str = int(reference) if reference.lstrip("-").isdigit() else reference

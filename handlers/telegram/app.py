@@ -126,7 +126,7 @@ class TelegramFrontend:
         for name, handler in HANDLERS.items():
             self.application.add_handler(CommandHandler(name, handler))
         self.application.add_handler(CallbackQueryHandler(commands.on_button))
-        self.application.add_error_handler(on_error)  # type: ignore[arg-type]
+        self.application.add_error_handler(on_error)
         self.channel: Channel[OutMessage] = telegram_channel(self.application.bot)
 
     async def start(self) -> None:

@@ -1,0 +1,1 @@
+"""Telegram frontend (python-telegram-bot): commands, rendering and delivery."""
