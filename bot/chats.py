@@ -273,4 +273,3 @@ def recent_span(first: date | None, last: date | None) -> str:
     if first == last:
         return f"the listing of {last.isoformat()}"
     return f"the listings of {first.isoformat()} – {last.isoformat()}"
-

@@ -56,6 +56,8 @@ class DigestCycle:
     async def tick(self) -> TickReport:
         async with self._lock:
             report = TickReport()
+            if self.stop.is_set():
+                return report
             try:
                 await self._app.refresh()
             except Exception:

@@ -136,9 +136,12 @@ class Deliverer:
             ]
             try:
                 await asyncio.gather(*workers)
-            finally:
-                for worker in workers:
-                    worker.cancel()
+            except BaseException:
+                # One worker died (or we were cancelled): let the others finish and record the
+                # message they have in flight, so none of them is sent again after a restart.
+                stop.set()
+                await asyncio.gather(*workers, return_exceptions=True)
+                raise
         return report
 
     async def _worker(
@@ -210,10 +213,11 @@ class Deliverer:
                 continue
             except ChatUnreachable as exc:
                 log.warning("suspending deliveries to %s: %s", chat.key, exc)
+                # The delivery stays queued: if the chat comes back (the user unblocks the bot
+                # and writes to it), it gets what it missed.
                 await self._storage.update_chat(
                     chat.key, now=self._clock(), paused=True, paused_reason=str(exc)[:200]
                 )
-                await self._storage.fail_delivery(task.id, error=str(exc), now=self._clock())
                 report.chats_suspended.append(chat.key)
                 return None
             except TemporaryFailure as exc:
@@ -226,14 +230,20 @@ class Deliverer:
             part += 1
             setbacks = 0
             finished = part == len(messages)
-            await self._storage.mark_part_sent(task.id, part, finished=finished, now=self._clock())
+            # Shielded: once the platform has the message, cancelling us must not lose the
+            # record of it (that would send it again after a restart).
+            await asyncio.shield(
+                self._storage.mark_part_sent(task.id, part, finished=finished, now=self._clock())
+            )
             report.messages_sent += 1
             report.deliveries_finished += finished
         if not messages:
             await self._storage.mark_part_sent(task.id, 0, finished=True, now=self._clock())
         return chat.key
 
-    async def _messages(self, channel: Channel[object], chat: Chat, task: DeliveryTask) -> list[object]:
+    async def _messages(
+        self, channel: Channel[object], chat: Chat, task: DeliveryTask
+    ) -> list[object]:
         digest = await self._storage.get_digest(task.digest_id)
         if digest is None:
             return []

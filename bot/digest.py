@@ -170,7 +170,9 @@ class DigestBuilder:
             total_matched=len(new),
         )
 
-    async def count_recent(self, query: Query, *, days: int) -> tuple[int, date | None, date | None]:
+    async def count_recent(
+        self, query: Query, *, days: int
+    ) -> tuple[int, date | None, date | None]:
         """How many papers the query matches in the listings of the last `days` days (a
         preview for /subscribe), and the first and last listing dates counted."""
         latest = await self._storage.latest_listing_date()

@@ -24,9 +24,9 @@ from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SourceUnavailable, UserError
 from bot.query import parse_query
+from bot.service import open_paperboy
 from handlers.terminal.markdown import render_digest_markdown
 from handlers.terminal.text import render_digest, render_paper
-from bot.service import open_paperboy
 
 log = logging.getLogger("paperboy")
 

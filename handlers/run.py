@@ -49,12 +49,13 @@ async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> N
             await stop.wait()
             log.info("stopping: finishing the message in flight")
         finally:
+            # The running tick (if any) ends after its current message; wait for it before
+            # stopping the scheduler, whose shutdown would cancel it mid-send.
             cycle.stop.set()
-            scheduler.shutdown(wait=False)
-            # The running tick (if any) ends after its current message; wait for it.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                     await cycle.idle()
+            scheduler.shutdown(wait=False)
             await telegram.stop()
     log.info("stopped")
 

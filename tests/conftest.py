@@ -78,6 +78,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("PAPERBOY_", "ARXIV_", "OPENAI_", "TELEGRAM_", "DISCORD_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env is read from the checkout
+    # python-telegram-bot 22 warns when it builds RetryAfter unless opted into timedeltas, and
+    # warnings are errors here; the app opts in too (handlers/telegram/app.py).
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
 

@@ -46,7 +46,7 @@ def test_timezones(text: str, zone: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "Mars/Olympus", "UTC+99", "<b>", "🙂"])
 def test_bad_timezones_say_what_to_use(text: str) -> None:
-    with pytest.raises(InvalidSetting, match="time zone|Give a time zone|offset"):
+    with pytest.raises(InvalidSetting, match=r"time zone|Give a time zone|offset"):
         parse_timezone(text)
 
 

@@ -86,7 +86,7 @@ async def bot(fake: FakeArxiv, tmp_path: Path, clock: FakeClock) -> AsyncIterato
         yield b
 
 
-class running_bot:  # noqa: N801 - used like a function
+class running_bot:
     """A whole bot process on `tmp_path`'s database; a second one is a restart."""
 
     def __init__(self, fake: FakeArxiv, tmp: Path, clock: FakeClock, recorder: Recorder) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from handlers.cli import main
 from bot.config import load_settings
 from bot.models import SummarySource
-from handlers.terminal.text import render_digest
 from bot.service import open_paperboy
+from handlers.cli import main
+from handlers.terminal.text import render_digest
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.llm_server import SERVER_ERROR, FakeLLMServer
 from tests.pipeline_data import TOPIC, FakeClock, talking_head_papers

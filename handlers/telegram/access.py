@@ -66,7 +66,7 @@ async def resolve_channel(bot: Bot, reference: str, user_id: int) -> ChatFullInf
     """The channel named `@name` (or by id), after checking the user administers it and the
     bot may post there. Every failure says exactly what is missing."""
     target: int | str = int(reference) if reference.lstrip("-").isdigit() else reference
-    shown = reference if reference.startswith("@") or isinstance(target, int) else reference
+    shown = reference
     try:
         chat = await bot.get_chat(target)
     except (BadRequest, Forbidden):
@@ -77,16 +77,19 @@ async def resolve_channel(bot: Bot, reference: str, user_id: int) -> ChatFullInf
     if chat.type != ChatType.CHANNEL:
         raise NotAllowed(f"{shown} is not a channel. In a group, send the command in the group.")
     name = f"@{chat.username}" if chat.username else (chat.title or shown)
-    await require_admin_of(bot, chat.id, user_id, what=name)
+    # The bot's own rights first: without them Telegram will not even show us who the
+    # channel's administrators are.
     try:
         me = await bot.get_chat_member(chat.id, bot.id)
     except TelegramError:
         me = None
-    if not (isinstance(me, ChatMemberAdministrator) and me.can_post_messages) and not isinstance(
-        me, ChatMemberOwner
-    ):
+    can_post = isinstance(me, ChatMemberOwner) or (
+        isinstance(me, ChatMemberAdministrator) and bool(me.can_post_messages)
+    )
+    if not can_post:
         raise NotAllowed(
             f"I am not allowed to post in {name}. Make me an administrator of the channel with "
             "the right to post messages, then try again."
         )
+    await require_admin_of(bot, chat.id, user_id, what=name)
     return chat

@@ -7,6 +7,7 @@ is started and stopped by the entry point around everything else.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS: dict[str, list[tuple[str, str]]] = {
     "en": [
-        ("subscribe", "Follow a topic: /subscribe \"talking head\" OR lipsync"),
+        ("subscribe", 'Follow a topic: /subscribe "talking head" OR lipsync'),
         ("list", "Topics of this chat"),
         ("unsubscribe", "Stop following a topic"),
         ("digest", "The latest digest, now"),
@@ -42,7 +43,7 @@ COMMANDS: dict[str, list[tuple[str, str]]] = {
         ("help", "Query language and commands"),
     ],
     "zh": [
-        ("subscribe", "订阅主题：/subscribe \"talking head\" OR lipsync"),
+        ("subscribe", '订阅主题：/subscribe "talking head" OR lipsync'),
         ("list", "本聊天的订阅主题"),
         ("unsubscribe", "取消订阅主题"),
         ("digest", "立即发送最新摘要"),
@@ -111,6 +112,9 @@ class TelegramFrontend:
     def __init__(self, settings: Settings, services: Services) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        # Opt into python-telegram-bot's coming timedelta durations (RetryAfter.retry_after);
+        # our code reads both forms, and this silences a deprecation warning per 429.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         base = settings.telegram_api_url.rstrip("/")
         self.application = (
             ApplicationBuilder()

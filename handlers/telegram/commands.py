@@ -7,11 +7,14 @@ Mistakes people make (a malformed query, an unknown id, a non-admin in a group) 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import RetryAfter
 
 from bot.chats import (
     MAX_PAPERS_CHOICES,
@@ -46,6 +49,7 @@ from handlers.telegram.render import (
 )
 
 EXAMPLE = '/subscribe "talking head" OR "lip sync"'
+MAX_REPLY_WAIT = 10.0  # seconds a command reply may wait for Telegram's flood limit
 
 HELP = f"""<b>Paperboy</b> sends a digest of new arXiv papers for each topic you follow.
 
@@ -60,12 +64,15 @@ HELP = f"""<b>Paperboy</b> sends a digest of new arXiv papers for each topic you
 <b>Query language</b>
 <code>talking head</code> — both words, in title or abstract (plurals and hyphens count)
 <code>"talking head"</code> — the exact phrase
-<code>a OR b</code>, <code>a AND b</code>, <code>-word</code> or <code>NOT word</code>, <code>( )</code>
+<code>a OR b</code>, <code>a AND b</code>, <code>-word</code> or <code>NOT word</code>, \
+<code>( )</code>
 <code>talk*</code> — words starting with talk
-<code>ti:</code> title · <code>abs:</code> abstract · <code>au:hinton</code> author · <code>cat:cs.CV</code>, <code>cat:cs.*</code>
+<code>ti:</code> title · <code>abs:</code> abstract · <code>au:hinton</code> author · \
+<code>cat:cs.CV</code>, <code>cat:cs.*</code>
 
 <b>Channels</b>: from a private chat with me, put the channel first:
-<code>/subscribe @yourchannel diffusion</code> (also /list, /unsubscribe, /pause, /resume, /settings, /digest)
+<code>/subscribe @yourchannel diffusion</code> \
+(also /list, /unsubscribe, /pause, /resume, /settings, /digest)
 In groups only administrators change topics and settings."""
 
 
@@ -84,7 +91,18 @@ def _args(context: PaperboyContext) -> list[str]:
 
 
 async def reply(message: Message, html: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await message.reply_html(html, reply_markup=markup, link_preview_options=NO_PREVIEW)
+    """Answer in the same chat. A flood-limited group gets the answer after the wait Telegram
+    asks for (once, if short) rather than no answer at all."""
+    for attempt in (1, 2):
+        try:
+            await message.reply_html(html, reply_markup=markup, link_preview_options=NO_PREVIEW)
+            return
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            if attempt == 2 or seconds > MAX_REPLY_WAIT:
+                raise
+            await asyncio.sleep(seconds)
 
 
 async def reply_error(message: Message, error: UserError) -> None:
@@ -179,6 +197,8 @@ async def subscribe(update: Update, context: PaperboyContext) -> None:
         )
         return
     user = message.from_user
+    # The preview counts stored listings; bring them up to date first (a no-op when current).
+    await context.services.paperboy.refresh()
     result = await context.services.chats.subscribe(
         target.chat, text, by=str(user.id) if user else None
     )

@@ -1,0 +1,113 @@
+"""A whole Paperboy bot in the test process: fake arXiv + fake Bot API, the real
+python-telegram-bot Application polling the fake, the real core on a SQLite file, and a clock
+the test moves. The scheduler is not started: tests call `cycle.tick()` when the time has come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.chats import ChatService
+from bot.config import load_settings
+from bot.cycle import DigestCycle
+from bot.delivery import Channel, Deliverer
+from bot.ratelimit import FloodControl, FloodLimits
+from bot.service import Paperboy, open_paperboy
+from handlers.telegram.app import TelegramFrontend
+from handlers.telegram.context import Services
+from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.telegram_server import FakeTelegram, FakeUser, SentMessage
+from tests.pipeline_data import FakeClock, distractor_papers, talking_head_papers
+
+LISTING = date(2026, 11, 20)
+
+
+@dataclass
+class Running:
+    app: Paperboy
+    chats: ChatService
+    cycle: DigestCycle
+    frontend: TelegramFrontend
+    deliverer: Deliverer
+
+
+class BotHarness:
+    """`async with BotHarness(...) as bot:` starts everything; leaving stops it cleanly."""
+
+    def __init__(
+        self,
+        arxiv: FakeArxiv,
+        tg: FakeTelegram,
+        db: Path,
+        clock: FakeClock,
+        *,
+        flood: FloodLimits | None = None,
+        wrap_sender: Any = None,
+    ) -> None:
+        self.arxiv, self.tg, self.clock = arxiv, tg, clock
+        self.settings = load_settings(
+            ARXIV_API_URL=arxiv.api_url,
+            ARXIV_RSS_URL=arxiv.rss_url,
+            PAPERBOY_DB=str(db),
+            PAPERBOY_ARXIV_DELAY="0",
+            PAPERBOY_CATEGORIES="cs,eess",
+            TELEGRAM_BOT_TOKEN=tg.token,
+            TELEGRAM_API_URL=tg.base_url,
+        )
+        self._flood = flood
+        self._wrap_sender = wrap_sender
+        self._cm = open_paperboy(self.settings, clock=clock)
+        self.running: Running | None = None
+
+    async def __aenter__(self) -> Running:
+        app = await self._cm.__aenter__()
+        chats = ChatService(app.storage, app.digests, default_language="en", clock=self.clock)
+        services = Services(paperboy=app, chats=chats)
+        frontend = TelegramFrontend(self.settings, services)
+        channel: Channel[Any] = frontend.channel
+        if self._wrap_sender is not None:
+            channel = Channel(channel.renderer, self._wrap_sender(channel.sender))
+        flood = FloodControl(self._flood) if self._flood else FloodControl()
+        deliverer = Deliverer(
+            app.storage, app.summarizer, {"telegram": channel}, flood=flood, clock=self.clock
+        )
+        cycle = DigestCycle(app, deliverer, clock=self.clock)
+        services.cycle = cycle
+        await frontend.start()
+        await self.tg.wait_for_poll_async()
+        self.running = Running(app, chats, cycle, frontend, deliverer)
+        return self.running
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.running is not None
+        await self.running.frontend.stop()
+        await self._cm.__aexit__(None, None, None)
+
+
+async def say(tg: FakeTelegram, chat: Any, user: FakeUser | int | None, text: str,
+              *, replies: int = 1) -> list[SentMessage]:  # fmt: skip
+    """`user` writes `text` in `chat`; returns the bot's new messages there."""
+    before = len(tg.sent_messages(chat))
+    tg.send_text(chat, user, text)
+    sent = await tg.wait_for_messages_async(chat, before + replies, timeout=10)
+    return sent[before:]
+
+
+def announce_talking_heads(arxiv: FakeArxiv) -> list[Any]:
+    heads = talking_head_papers(LISTING)
+    arxiv.announce(LISTING, new=[*heads, *distractor_papers(LISTING)])
+    return heads
+
+
+def listing_clock() -> FakeClock:
+    clock = FakeClock(now=talking_head_papers(LISTING)[0].published)  # type: ignore[arg-type]
+    clock.set_listing_evening(LISTING)
+    return clock
+
+
+def texts(messages: Sequence[SentMessage]) -> str:
+    return "\n".join(m.text for m in messages)
