@@ -1,6 +1,7 @@
-# Paperboy in a container: the database lives on the /data volume.
+# Paperboy in a container: the bot by default; the database lives on the /data volume.
 #   docker build -t paperboy .
-#   docker run --rm -v paperboy-data:/data --env-file .env paperboy digest '"talking head"'
+#   docker run -d --restart unless-stopped --env-file .env -v paperboy-data:/data paperboy
+#   docker run --rm --env-file .env -v paperboy-data:/data paperboy digest '"talking head"'
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,5 +19,7 @@ RUN pip install --no-cache-dir . \
 
 USER paperboy
 VOLUME ["/data"]
+# `docker stop` sends SIGTERM: the message in flight finishes and state is saved.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["paperboy"]
-CMD ["--help"]
+CMD ["run"]

@@ -38,13 +38,15 @@ async def run(chats: int, groups: int) -> dict[str, float]:
                 for i, (chat_id, kind) in enumerate(targets):
                     chat = await bot.chats.chat(f"telegram:{chat_id}", kind)
                     await bot.chats.subscribe(chat, TOPICS[i % len(TOPICS)], by=None)
-                await bot.cycle.plan()  # build digests and summaries before timing the sending
+                await bot.app.refresh()
+                report = await bot.cycle.plan()  # digests and summaries, before the timing
+                assert report.planned == chats, report
                 sent_before = tg.counters.sent
                 began = time.perf_counter()
                 fan_out = asyncio.create_task(bot.deliverer.deliver_due())
                 # Halfway through, someone asks for help: how long do they wait?
                 await tg.wait_until_async(
-                    lambda: tg.counters.sent - sent_before >= chats // 2, timeout=600
+                    lambda: tg.counters.sent - sent_before >= chats // 2, timeout=chats
                 )
                 asker = users[0]
                 before = len(tg.sent_messages(asker))

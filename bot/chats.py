@@ -17,7 +17,7 @@ from bot.digest import DigestBuilder
 from bot.errors import UserError
 from bot.models import Chat, ChatKind, DetailLevel, Subscription
 from bot.query import parse_query
-from bot.summaries import languages
+from bot.service import normalize_language
 from storage import Storage
 
 MAX_SUBSCRIPTIONS = 25  # per chat: a digest per topic, so more would flood the chat
@@ -160,10 +160,8 @@ def parse_max_papers(text: str) -> int:
 
 
 def parse_language(text: str) -> str:
-    try:
-        return languages.normalize_language(text)
-    except ValueError as exc:
-        raise InvalidSetting(f"Unknown language: {exc}") from None
+    """``zh``, ``Chinese``, ``中文`` → ``zh``; anything else is an `InvalidLanguage`."""
+    return normalize_language(text)
 
 
 class ChatService:

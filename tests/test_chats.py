@@ -21,7 +21,7 @@ from bot.chats import (
     parse_timezone,
 )
 from bot.digest import DigestBuilder
-from bot.errors import InvalidQuery
+from bot.errors import InvalidLanguage, InvalidQuery
 from bot.models import ChatKind, DetailLevel
 from storage import Storage
 
@@ -70,9 +70,11 @@ def test_other_settings() -> None:
     assert parse_max_papers(" 20 ") == 20
     assert parse_language("中文") == "zh"
     for bad in (lambda: parse_detail("everything"), lambda: parse_max_papers("0"),
-                lambda: parse_max_papers("many"), lambda: parse_language("<b>")):  # fmt: skip
+                lambda: parse_max_papers("many")):  # fmt: skip
         with pytest.raises(InvalidSetting):
             bad()
+    with pytest.raises(InvalidLanguage):
+        parse_language("<b>")
 
 
 @pytest.fixture

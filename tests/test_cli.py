@@ -145,3 +145,18 @@ def test_unknown_language_is_a_user_error(
     fake.announce(LISTING, new=talking_head_papers(LISTING))
     code, _, err = run(capsys, "digest", TOPIC, "--lang", "<b>!!</b>")
     assert code == 2 and "language" in err
+
+
+def test_run_without_a_token_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "run")
+    assert code == 2 and out == ""
+    assert "TELEGRAM_BOT_TOKEN" in err and "Traceback" not in err
+
+
+def test_malformed_token_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "not-a-token")
+    code, _, err = run(capsys, "run")
+    assert code == 2 and "Invalid setting TELEGRAM_BOT_TOKEN" in err
+    assert "not-a-token" not in err  # secrets are not echoed

@@ -123,6 +123,8 @@ class TelegramFrontend:
             .base_file_url(base.removesuffix("/bot") + "/file/bot")
             .context_types(ContextTypes(context=PaperboyContext))
             .concurrent_updates(True)  # a slow /paper never holds up anybody else's command
+            # Room for the final getUpdates at shutdown while a long poll is still open.
+            .get_updates_connection_pool_size(2)
             .post_init(set_commands)
             .build()
         )

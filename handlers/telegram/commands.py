@@ -398,10 +398,10 @@ async def paper(update: Update, context: PaperboyContext) -> None:
 
 
 async def digest_now(update: Update, context: PaperboyContext) -> None:
-    """/digest — this chat's latest digest, now."""
+    """/digest — this chat's latest digest, now (administrators only, in groups)."""
     message = update.effective_message
     assert message is not None
-    target, _ = await target_of(update, context, change=False)
+    target, _ = await target_of(update, context, change=True)
     services = context.services
     subs = [s for s in await services.chats.subscriptions(target.key) if not s.paused]
     if not subs:
@@ -415,6 +415,10 @@ async def digest_now(update: Update, context: PaperboyContext) -> None:
         [DigestRequest(target.key, parse_query(s.query), None, chat.max_papers) for s in subs],
         max_papers=app.settings.digest_max_papers,
     )
+    if digests and digests[0].through is None:
+        await reply(message, "No arXiv listing is stored yet and arXiv is not answering. "
+                    "Please try again in a few minutes.")  # fmt: skip
+        return
     renderer = TelegramRenderer()
     for sub, digest in zip(subs, digests, strict=True):
         # Recorded as sent, so the scheduled delivery of the same digest does not repeat it.
