@@ -18,7 +18,7 @@ from dataclasses import dataclass
 MAX_VISIBLE = 4096
 MAX_RAW = 8000
 MAX_ENTITIES = 90
-_ELLIPSIS = "…"
+ELLIPSIS = "…"
 
 
 # --- HTML primitives ------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def shorten(text: str, limit: int) -> str:
     space = text.rfind(" ", 0, cut + 1)
     if space > 0 and space >= max(cut - 20, cut * 3 // 4):
         cut = space
-    return text[: _safe_cut(text, cut)].rstrip() + _ELLIPSIS
+    return text[: _safe_cut(text, cut)].rstrip() + ELLIPSIS
 
 
 # --- Messages built from shortenable pieces -------------------------------------------------
