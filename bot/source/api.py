@@ -188,15 +188,22 @@ class _PagingClient(arxiv.Client):
             feed = self._parse_feed(url, first_page=False)
 
 
-def _error_feed_message(response: requests.Response | None) -> str | None:
-    """The summary of arXiv's API error feed (one entry titled "Error"), if that is what it is."""
+def _xml_of(response: requests.Response | None) -> etree._Element | None:
+    """The parsed body of an error answer, if it is XML (safely: no entities, no network)."""
     if response is None:
         return None
     try:
-        root = etree.fromstring(
+        return etree.fromstring(
             response.content, etree.XMLParser(resolve_entities=False, no_network=True)
         )
     except etree.XMLSyntaxError:
+        return None
+
+
+def _error_feed_message(response: requests.Response | None) -> str | None:
+    """The summary of arXiv's API error feed (one entry titled "Error"), if that is what it is."""
+    root = _xml_of(response)
+    if root is None:
         return None
     for entry in root.iter(f"{{{ATOM_NS}}}entry"):
         if (entry.findtext(f"{{{ATOM_NS}}}title") or "").strip().lower() == "error":
@@ -206,8 +213,13 @@ def _error_feed_message(response: requests.Response | None) -> str | None:
 
 def _rss_error_message(response: requests.Response | None) -> str | None:
     """The description of an RSS/Atom "Feed error for query" document, if it is one."""
-    if response is None:
+    root = _xml_of(response)
+    if root is None:
         return None
+    for el in root.iter():
+        if isinstance(el.tag, str) and etree.QName(el).localname in {"description", "subtitle"}:
+            return _collapse("".join(t for t in el.itertext() if isinstance(t, str))) or None
+    return None
     try:
         root = etree.fromstring(
             response.content, etree.XMLParser(resolve_entities=False, no_network=True)
