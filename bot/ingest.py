@@ -38,6 +38,10 @@ from storage import Storage
 
 log = logging.getLogger(__name__)
 
+# How often a long-running process looks at a feed whose current listing it already holds, and
+# how soon a person asking explicitly (`/digest`) may make it look again.
+_CURRENT_LISTING_INTERVAL = timedelta(hours=6)
+_FORCED_INTERVAL = timedelta(minutes=1)
 # How far back unenriched papers are picked up again after a failed enrichment.
 _ENRICH_LOOKBACK = timedelta(days=7)
 
@@ -81,6 +85,9 @@ class Ingestor:
         self._source = source
         self._clock = clock
         self._refresh_interval = refresh_interval
+        # In memory on purpose: a new process (a CLI run, a restarted bot) always takes a fresh
+        # look at the feeds; only a long-running bot spaces its looks out.
+        self._fetched_at: dict[str, datetime] = {}
 
     async def refresh(
         self, groups: Sequence[str], *, since: date | None = None, force: bool = False
@@ -112,10 +119,7 @@ class Ingestor:
         touched: list[date] = []
         last, covered_from = state.last_listing_date, state.covered_from
 
-        recent = (
-            state.last_fetch_at is not None and now - state.last_fetch_at < self._refresh_interval
-        )
-        if recent and not force:
+        if self._fetched_recently(group, last, now, force=force):
             report.skipped.append(group)
         else:
             listing = await self._source.fetch_listing(group)
@@ -144,6 +148,7 @@ class Ingestor:
                 touched.append(day)
                 last = covered_from = day
             now = self._clock()
+            self._fetched_at[group] = now
             await self._storage.save_feed_state(FeedState(group, last, now, covered_from))
 
         if since is not None and (covered_from is None or since < covered_from):
@@ -158,6 +163,25 @@ class Ingestor:
                     FeedState(group, last or upto, self._clock(), covered_from)
                 )
         return touched
+
+    def _fetched_recently(
+        self, group: str, last: date | None, now: datetime, *, force: bool
+    ) -> bool:
+        """Whether this process looked at the group's feed recently enough to skip it.
+
+        Once the listing that should be current is stored, the feed will not change until the
+        next announcement, so it is looked at far less often. `force` (a person asking now)
+        only skips a look made within the last minute.
+        """
+        fetched = self._fetched_at.get(group)
+        if fetched is None:
+            return False
+        interval = self._refresh_interval
+        if last is not None and last >= current_listing_date(now):
+            interval = max(interval, _CURRENT_LISTING_INTERVAL)
+        if force:
+            interval = min(interval, _FORCED_INTERVAL)
+        return now - fetched < interval
 
     async def _store_listing(self, listing: Listing, report: RefreshReport) -> None:
         papers = [a.paper for a in listing.announcements]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from handlers.cli import main
-from tests.fakes.arxiv_data import make_paper
+from tests.fakes.arxiv_data import make_paper, next_version
 from tests.fakes.arxiv_server import FakeArxiv, Fault
 from tests.pipeline_data import TOPIC, distractor_papers, talking_head_papers
 
@@ -160,3 +160,22 @@ def test_malformed_token_is_refused_at_start(
     code, _, err = run(capsys, "run")
     assert code == 2 and "Invalid setting TELEGRAM_BOT_TOKEN" in err
     assert "not-a-token" not in err  # secrets are not echoed
+
+
+def test_next_day_run_shows_new_papers_and_versions_once(
+    fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    heads = talking_head_papers(LISTING)
+    fake.announce(LISTING, new=heads)
+    assert run(capsys, "digest", TOPIC)[0] == 0
+    fresh = make_paper(
+        60, title="Talking Face Video Editing", abstract="We edit talking face videos.",
+        published=heads[0].published,
+    )  # fmt: skip
+    fake.announce(date(2026, 11, 23), new=[fresh], replaced=[next_version(heads[0])])
+    code, out, _ = run(capsys, "digest", TOPIC)
+    assert code == 0
+    assert "Talking Face Video Editing" in out
+    assert f"updated to v2 (was v1) https://arxiv.org/abs/{heads[0].id}" in out
+    assert out.count(heads[0].title[:30]) == 1  # only in the update line
+    assert heads[1].title not in out

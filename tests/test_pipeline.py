@@ -291,3 +291,17 @@ async def test_unreachable_arxiv_does_not_wait_out_every_group(
     report = await app.refresh()
     assert set(report.failed) == {"cs", "eess"}
     assert len(fake.requests_to("/rss/eess")) == 0  # gave up after the first group
+
+
+async def test_a_new_process_looks_at_the_feed_again(
+    fake: FakeArxiv, tmp_path: Path, clock: FakeClock
+) -> None:
+    fake.announce(MON, new=talking_head_papers(MON))
+    settings = make_settings(fake, tmp_path)
+    async with open_paperboy(settings, clock=clock) as first:
+        await first.digest(TOPIC)
+    later = paper(40, "Lip Sync in the Wild", "Lip sync for any video.", listing=TUE)
+    fake.announce(TUE, new=[later])  # the feed changed; our clock did not move
+    async with open_paperboy(settings, clock=clock) as second:
+        digest = await second.digest(TOPIC)
+    assert titles(digest.new_entries) == [later.title]

@@ -409,7 +409,7 @@ async def digest_now(update: Update, context: PaperboyContext) -> None:
         return
     await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     app = services.paperboy
-    await app.refresh()
+    await app.refresh(force=True)  # someone asked now: look at the feeds unless just done
     chat = target.chat
     digests = await app.digests.latest_many(
         [DigestRequest(target.key, parse_query(s.query), None, chat.max_papers) for s in subs],
