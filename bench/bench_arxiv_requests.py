@@ -25,7 +25,7 @@ from bot.config import load_settings
 from bot.digest import DigestRequest
 from bot.models import Paper
 from bot.query import parse_query
-from bot.service import open_paperboy
+from bot.core import open_core
 from bot.source.calendar import submission_window
 from tests.fakes.arxiv_server import FakeArxiv
 
@@ -62,7 +62,8 @@ async def cycle(n_topics: int, papers: list[Paper], *, max_papers: int) -> dict[
         )
         now = datetime(LISTING.year, LISTING.month, LISTING.day, 6, tzinfo=UTC)
         began = time.perf_counter()
-        async with open_paperboy(settings, clock=lambda: now) as app:
+        async with open_core(settings, clock=lambda: now) as core:
+            app = core.paperboy
             await app.refresh()
             fetched = time.perf_counter()
             digests = await app.digests.latest_many(

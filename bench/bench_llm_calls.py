@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.service import open_paperboy
+from bot.core import open_core
 from bot.source.calendar import submission_window
 from tests.fakes.arxiv_data import make_papers
 from tests.fakes.arxiv_server import FakeArxiv
@@ -55,7 +55,8 @@ async def run(subscribers: int, papers: int) -> dict[str, float]:
         now = datetime(LISTING.year, LISTING.month, LISTING.day, 6, tzinfo=UTC)
         began = time.perf_counter()
         summarised: set[tuple[str, str]] = set()
-        async with open_paperboy(settings, clock=lambda: now) as app:
+        async with open_core(settings, clock=lambda: now) as core:
+            app = core.paperboy
             for i in range(subscribers):
                 language = LANGUAGES[i % len(LANGUAGES)]
                 digest = await app.digest(

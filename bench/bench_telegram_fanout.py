@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bot.chats import ChatRef
 from bot.models import ChatKind
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.telegram_server import FakeTelegram, FloodLimits
@@ -36,7 +37,7 @@ async def run(chats: int, groups: int) -> dict[str, float]:
                     (g.id, ChatKind.GROUP) for g in rooms
                 ]
                 for i, (chat_id, kind) in enumerate(targets):
-                    chat = await bot.chats.chat(f"telegram:{chat_id}", kind)
+                    chat = (await bot.chats.enter(ChatRef(f"telegram:{chat_id}", kind))).chat
                     await bot.chats.subscribe(chat, TOPICS[i % len(TOPICS)], by=None)
                 await bot.app.refresh()
                 report = await bot.cycle.plan()  # digests and summaries, before the timing
@@ -56,7 +57,7 @@ async def run(chats: int, groups: int) -> dict[str, float]:
                 reply_wait = time.perf_counter() - asked
                 await fan_out
                 elapsed = time.perf_counter() - began
-                counts = await bot.app.storage.delivery_counts()
+                counts = await bot.app.storage.outbox.delivery_counts()
                 digest_messages = [
                     (m.chat_id, m.raw_text)
                     for chat_id, _ in targets

@@ -1,27 +1,30 @@
-"""Chats and their subscriptions: what `/subscribe`, `/list`, `/pause` and `/settings` do.
+"""Chats and their subscriptions: what every frontend's commands do, platform-free.
 
-Platform-free: frontends pass a chat key (``telegram:123``) and the user's text, and render the
-results or the `UserError`s raised here. Who may change a chat is decided by the frontend
-(Telegram's administrators), before it calls in.
+Frontends pass a chat key (``telegram:123``, ``discord:456``) and what the person typed, and
+render the results or the `UserError`s raised here. The rules live here so that every platform
+gets them alike: a chat is registered on first contact, and a chat that delivery suspended
+(blocked, no access) is resumed when someone uses a command there; `/subscribe` looks at the
+feeds first so its preview counts today's listing; `/digest` goes through the outbox; settings
+are parsed by one vocabulary (`bot.chat_settings`). Who may change a chat (Telegram's
+administrators, Discord's Manage Channels) is decided by the frontend, before it calls in.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from datetime import date, datetime
 
-from bot.digest import DigestBuilder
+from bot.chat_settings import apply_setting, parse_setting_name, parse_topic_number
+from bot.cycle import DigestCycle, DigestNow
 from bot.errors import UserError
-from bot.models import Chat, ChatKind, DetailLevel, Subscription
+from bot.models import Chat, ChatKind, Subscription
 from bot.query import parse_query
-from bot.service import normalize_language
+from bot.service import Paperboy
 from storage import Storage
 
 MAX_SUBSCRIPTIONS = 25  # per chat: a digest per topic, so more would flood the chat
-MAX_PAPERS_CHOICES = (3, 5, 10, 20, 30, 50)
 PREVIEW_DAYS = 7
 
 
@@ -33,8 +36,23 @@ class TooManySubscriptions(UserError):
     pass
 
 
-class InvalidSetting(UserError):
+class ChatPaused(UserError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A chat as a frontend knows it when a command arrives."""
+
+    key: str
+    kind: ChatKind
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entered:
+    chat: Chat
+    resumed: bool  # delivery had suspended the chat; this command showed it is reachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,171 +65,80 @@ class SubscribeResult:
     recent_to: date | None
 
 
-_TZ_ALIASES = {
-    "utc": "UTC",
-    "gmt": "UTC",
-    "beijing": "Asia/Shanghai",
-    "shanghai": "Asia/Shanghai",
-    "china": "Asia/Shanghai",
-    "北京": "Asia/Shanghai",
-    "上海": "Asia/Shanghai",
-    "hong kong": "Asia/Hong_Kong",
-    "taipei": "Asia/Taipei",
-    "tokyo": "Asia/Tokyo",
-    "seoul": "Asia/Seoul",
-    "singapore": "Asia/Singapore",
-    "india": "Asia/Kolkata",
-    "london": "Europe/London",
-    "paris": "Europe/Paris",
-    "berlin": "Europe/Berlin",
-    "moscow": "Europe/Moscow",
-    "new york": "America/New_York",
-    "eastern": "America/New_York",
-    "boston": "America/New_York",
-    "chicago": "America/Chicago",
-    "denver": "America/Denver",
-    "los angeles": "America/Los_Angeles",
-    "pacific": "America/Los_Angeles",
-    "san francisco": "America/Los_Angeles",
-    "seattle": "America/Los_Angeles",
-    "sydney": "Australia/Sydney",
-}
-_OFFSET_RE = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?$", re.I)
-
-
-def parse_timezone(text: str) -> str:
-    """``Europe/Berlin``, ``berlin``, ``UTC+8``, ``-5`` → an IANA zone name."""
-    raw = " ".join(text.strip().split())
-    if not raw:
-        raise InvalidSetting("Give a time zone, for example Europe/Berlin, Asia/Shanghai or UTC+8.")
-    alias = _TZ_ALIASES.get(raw.lower())
-    if alias:
-        return alias
-    m = _OFFSET_RE.match(raw)
-    if m:
-        hours = int(m.group(2))
-        if hours > 14:
-            raise InvalidSetting(f"UTC{m.group(1)}{hours} is not a time zone offset.")
-        if hours == 0:
-            return "UTC"
-        # The Etc/ zones have inverted signs: UTC+8 is Etc/GMT-8.
-        return f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{hours}"
-    candidates = {name.lower(): name for name in available_timezones()}
-    name = candidates.get(raw.lower().replace(" ", "_"))
-    if name is None:
-        shown = raw[:40]
-        raise InvalidSetting(
-            f"I don't know the time zone “{shown}”. Use a name like Europe/Berlin, "
-            "America/New_York, Asia/Shanghai, or an offset like UTC+8."
-        )
-    try:
-        ZoneInfo(name)
-    except ZoneInfoNotFoundError:  # pragma: no cover - listed zones load
-        raise InvalidSetting(f"The time zone {name} is not available here.") from None
-    return name
-
-
-_TIME_RE = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$", re.I)
-
-
-def parse_delivery_time(text: str) -> time | None:
-    """``08:30``, ``8``, ``8pm``, ``20.15`` → a time; ``auto`` → None (right after the listing)."""
-    raw = text.strip().lower()
-    if raw in {"auto", "asap", "default", "listing", "自动"}:
-        return None
-    m = _TIME_RE.match(raw)
-    if m:
-        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
-        if half and 1 <= hour <= 12:
-            hour = hour % 12 + (12 if half == "pm" else 0)
-        elif half:
-            hour = 24  # "13pm" is no time
-        if hour < 24 and minute < 60:
-            return time(hour, minute)
-    raise InvalidSetting(
-        f"“{text.strip()[:20]}” is not a time. Use HH:MM in 24-hour form, for example 08:30, "
-        "or 'auto' for right after arXiv's announcement."
-    )
-
-
-def parse_detail(text: str) -> DetailLevel:
-    raw = text.strip().lower()
-    aliases = {
-        "titles": DetailLevel.TITLES,
-        "title": DetailLevel.TITLES,
-        "tldr": DetailLevel.TLDR,
-        "tl;dr": DetailLevel.TLDR,
-        "full": DetailLevel.FULL,
-        "takeaways": DetailLevel.FULL,
-    }
-    if raw not in aliases:
-        raise InvalidSetting("Detail is one of: titles, tldr, full (TL;DR and takeaways).")
-    return aliases[raw]
-
-
-def parse_max_papers(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        value = 0
-    if not 1 <= value <= max(MAX_PAPERS_CHOICES):
-        raise InvalidSetting(f"Papers per digest is a number from 1 to {max(MAX_PAPERS_CHOICES)}.")
-    return value
-
-
-def parse_language(text: str) -> str:
-    """``zh``, ``Chinese``, ``中文`` → ``zh``; anything else is an `InvalidLanguage`."""
-    return normalize_language(text)
+@dataclass(frozen=True, slots=True)
+class PauseResult:
+    chat: Chat
+    subscription: Subscription | None  # the topic paused or resumed; None: the whole chat
 
 
 class ChatService:
-    """Subscriptions and settings of chats, on top of storage and the digest builder."""
+    """Subscriptions and settings of chats, on top of storage, the digests and the cycle."""
 
     def __init__(
         self,
         storage: Storage,
-        digests: DigestBuilder,
+        paperboy: Paperboy,
+        cycle: DigestCycle,
         *,
         default_language: str,
         clock: Callable[[], datetime],
     ) -> None:
         self._storage = storage
-        self._digests = digests
+        self._paperboy = paperboy
+        self._cycle = cycle
         self._default_language = default_language
         self._clock = clock
 
-    async def chat(self, key: str, kind: ChatKind, title: str | None = None) -> Chat:
-        """The chat with this key, registered on first contact with default settings."""
-        return await self._storage.ensure_chat(
-            key, kind, title, now=self._clock(), language=self._default_language
+    async def enter(self, ref: ChatRef) -> Entered:
+        """Call when a command arrives: the chat, registered on first contact with default
+        settings. A chat that delivery suspended is resumed, since someone just reached the bot
+        from it (a user who unblocked it, a channel that gave access back)."""
+        store = self._storage.chats
+        now = self._clock()
+        chat = await store.ensure_chat(
+            ref.key, ref.kind, ref.title, now=now, language=self._default_language
         )
+        if not (chat.paused and chat.paused_reason):
+            return Entered(chat, resumed=False)
+        resumed = await store.resume_suspended([ref.key], now=now)
+        chat = await store.get_chat(ref.key) or chat
+        return Entered(chat, resumed=bool(resumed))
 
     async def get(self, key: str) -> Chat | None:
-        return await self._storage.get_chat(key)
+        return await self._storage.chats.get_chat(key)
 
     async def subscriptions(self, chat_key: str) -> list[Subscription]:
-        return await self._storage.list_subscriptions(chat_key)
+        return await self._storage.chats.list_subscriptions(chat_key)
 
     async def subscribe(self, chat: Chat, query_text: str, *, by: str | None) -> SubscribeResult:
-        query = parse_query(query_text)  # InvalidQuery explains what is wrong, and where
-        existing = await self._storage.list_subscriptions(chat.key)
+        """Follow a topic. The query is parsed first (`InvalidQuery` says what is wrong, and
+        where); the preview counts stored listings, brought up to date first (a no-op when
+        they are current)."""
+        query = parse_query(query_text)
+        store = self._storage.chats
+        existing = await store.list_subscriptions(chat.key)
         now = self._clock()
-        topic_id = await self._storage.topic_id(query.canonical, query.text, now=now)
+        topic_id = await self._storage.digests.topic_id(query.canonical, query.text, now=now)
         if len(existing) >= MAX_SUBSCRIPTIONS and topic_id not in {
-            await self._storage.subscription_topic(s.id) for s in existing
+            await store.subscription_topic(s.id) for s in existing
         }:
             raise TooManySubscriptions(
                 f"This chat already follows {len(existing)} topics, the most I keep per chat. "
                 "Remove one with /unsubscribe first."
             )
-        subscription, created = await self._storage.add_subscription(
+        subscription, created = await store.add_subscription(
             chat.key, topic_id, query.text, created_by=by, now=now
         )
-        count, first, last = await self._digests.count_recent(query, days=PREVIEW_DAYS)
-        return SubscribeResult(subscription, created, query.describe(), count, first, last)
+        if not created:
+            return SubscribeResult(subscription, False, query.describe(), 0, None, None)
+        with contextlib.suppress(Exception):  # the preview is a courtesy; the topic is stored
+            await self._paperboy.refresh()
+        count, first, last = await self._paperboy.digests.count_recent(query, days=PREVIEW_DAYS)
+        return SubscribeResult(subscription, True, query.describe(), count, first, last)
 
-    async def _by_number(self, chat_key: str, number: int) -> Subscription:
-        subs = await self._storage.list_subscriptions(chat_key)
+    async def _by_number(self, chat_key: str, number_text: str) -> Subscription:
+        number = parse_topic_number(number_text)
+        subs = await self._storage.chats.list_subscriptions(chat_key)
         for sub in subs:
             if sub.number == number:
                 return sub
@@ -222,52 +149,66 @@ class ChatService:
             f"(1–{len(subs)}). See /list."
         )
 
-    async def unsubscribe(self, chat_key: str, number: int) -> Subscription:
+    async def unsubscribe(self, chat_key: str, number: str) -> Subscription:
+        """Remove a topic by its number as typed (``3``, ``#3``, ``３``)."""
         sub = await self._by_number(chat_key, number)
-        await self._storage.delete_subscription(sub.id)
+        await self._storage.chats.delete_subscription(sub.id)
         return sub
 
     async def unsubscribe_id(self, chat_key: str, subscription_id: int) -> Subscription:
         """Unsubscribe by id (a button press); the id must belong to this chat."""
-        for sub in await self._storage.list_subscriptions(chat_key):
+        for sub in await self._storage.chats.list_subscriptions(chat_key):
             if sub.id == subscription_id:
-                await self._storage.delete_subscription(sub.id)
+                await self._storage.chats.delete_subscription(sub.id)
                 return sub
         raise NoSuchSubscription("That topic was already removed.")
 
-    async def set_paused(self, chat_key: str, paused: bool, number: int | None = None) -> Chat:
+    async def set_paused(
+        self, chat_key: str, paused: bool, number: str | None = None
+    ) -> PauseResult:
         """Pause or resume a whole chat, or one of its topics by number."""
-        if number is not None:
+        store = self._storage.chats
+        if number is not None and number.strip():
             sub = await self._by_number(chat_key, number)
-            await self._storage.set_subscription_paused(sub.id, paused)
-            chat = await self._storage.get_chat(chat_key)
-            assert chat is not None
-            return chat
-        return await self._storage.update_chat(
-            chat_key, now=self._clock(), paused=paused, paused_reason=None
-        )
+            await store.set_subscription_paused(sub.id, paused)
+            chat = await store.get_chat(chat_key)
+            if chat is None:
+                raise KeyError(chat_key)
+            return PauseResult(chat, sub)
+        chat = await store.set_paused(chat_key, paused, reason=None, now=self._clock())
+        return PauseResult(chat, None)
 
-    async def update(self, chat_key: str, **changes: object) -> Chat:
-        """Change settings; values are already parsed (see the parse_* helpers)."""
-        return await self._storage.update_chat(chat_key, now=self._clock(), **changes)
+    async def change_setting(self, chat_key: str, name: str, value: str) -> Chat:
+        """Change one setting, named and valued as people type them (`InvalidSetting`)."""
+        chat = await self._storage.chats.get_chat(chat_key)
+        if chat is None:
+            raise KeyError(chat_key)
+        changed = apply_setting(chat, parse_setting_name(name), value)
+        return await self._storage.chats.save_settings(changed, now=self._clock())
+
+    async def digest_now(self, chat_key: str) -> DigestNow:
+        """The chat's latest digest of every active topic, delivered now through the outbox."""
+        chat = await self._storage.chats.get_chat(chat_key)
+        if chat is None:
+            raise KeyError(chat_key)
+        if chat.paused:
+            raise ChatPaused("Digests are paused here. /resume turns them on again.")
+        subs = [s for s in await self._storage.chats.list_subscriptions(chat_key) if not s.paused]
+        if not subs:
+            return DigestNow(topics=0)
+        return await self._cycle.deliver_now(chat, subs)
+
+    async def regained_access(self, keys: Sequence[str]) -> list[str]:
+        """The platform says the bot may post in these chats again: resume those delivery had
+        suspended (not those a person paused). Returns the keys resumed."""
+        if not keys:
+            return []
+        return await self._storage.chats.resume_suspended(keys, now=self._clock())
+
+    async def suspended(self, platform: str) -> list[str]:
+        """Keys of `platform`'s chats that delivery suspended."""
+        return await self._storage.chats.suspended_chats(f"{platform}:")
 
     async def suspend(self, chat_key: str, reason: str) -> None:
         """Stop delivering to a chat the platform says we cannot reach (blocked, kicked)."""
-        await self._storage.update_chat(
-            chat_key, now=self._clock(), paused=True, paused_reason=reason
-        )
-
-
-def next_delivery_hint(chat: Chat) -> str:
-    """``at 08:30 Europe/Berlin`` or ``right after arXiv's announcement``."""
-    if chat.delivery_time is None:
-        return "right after arXiv's announcement"
-    return f"at {chat.delivery_time.strftime('%H:%M')} ({chat.timezone})"
-
-
-def recent_span(first: date | None, last: date | None) -> str:
-    if first is None or last is None:
-        return "the recent listings"
-    if first == last:
-        return f"the listing of {last.isoformat()}"
-    return f"the listings of {first.isoformat()} – {last.isoformat()}"
+        await self._storage.chats.set_paused(chat_key, True, reason=reason, now=self._clock())

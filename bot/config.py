@@ -82,6 +82,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+    discord_bot_token: SecretStr | None = Field(None, alias="DISCORD_BOT_TOKEN")
+    discord_api_url: str = Field("https://discord.com/api/v10", alias="DISCORD_API_URL")
     tick_seconds: float = Field(60.0, ge=1, le=3600, alias="PAPERBOY_TICK_SECONDS")
 
     db_path: Path = Field(default_factory=_default_db_path, alias="PAPERBOY_DB")
@@ -100,7 +102,9 @@ class Settings(BaseSettings):
             return parse_categories(value)
         return value
 
-    @field_validator("arxiv_api_url", "arxiv_rss_url", "openai_base_url", "telegram_api_url")
+    @field_validator(
+        "arxiv_api_url", "arxiv_rss_url", "openai_base_url", "telegram_api_url", "discord_api_url"
+    )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -138,6 +142,20 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"\d{3,}:[A-Za-z0-9_-]{20,}", value.get_secret_value().strip()):
             raise ValueError("not a Bot API token (it looks like 123456789:ABC-DEF...)")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("discord_bot_token")
+    @classmethod
+    def _check_discord_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        # Discord tokens are three dot-separated base64url parts; a pasted "Bot " prefix or
+        # client secret is caught here rather than as a 401 at start-up.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{10,}", token):
+            raise ValueError(
+                "not a Discord bot token (copy it from the Bot page of your application)"
+            )
+        return SecretStr(token)
 
     @property
     def llm_enabled(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,17 @@ from bot.schedule import due_at
 from bot.service import Paperboy
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DigestNow:
+    """What a /digest did: topics asked for, messages sent, deliveries still waiting (a flood
+    limit or an outage), or that there is no listing to build from."""
+
+    topics: int
+    messages_sent: int = 0
+    queued_for_later: int = 0
+    no_listing: bool = False
 
 
 @dataclass
@@ -46,7 +57,9 @@ class DigestCycle:
         self._deliverer = deliverer
         self._clock = clock
         self._lock = asyncio.Lock()
-        self.stop = asyncio.Event()  # set on shutdown: the message in flight finishes
+        # Set on shutdown: the message in flight finishes. Shared with the deliverer, so a
+        # /digest being sent stops at the same point as a scheduled fan-out.
+        self.stop = deliverer.stop
 
     async def idle(self) -> None:
         """Return once no tick is running (used on shutdown)."""
@@ -69,16 +82,51 @@ class DigestCycle:
             report.delivery = await self._deliverer.deliver_due(self.stop)
             return report
 
+    async def deliver_now(self, chat: Chat, subscriptions: Sequence[Subscription]) -> DigestNow:
+        """A chat's latest digest of each topic, sent now through the outbox (a /digest).
+
+        Each digest is queued due now (or, when already delivered, queued again as a copy), so
+        it goes out with flood control and exactly once, and the scheduled delivery of the same
+        digest does not repeat it.
+        """
+        outbox = self._app.storage.outbox
+        try:
+            await self._app.refresh(force=True)  # someone asked now: look unless just done
+        except Exception:
+            log.exception("refreshing listings failed")  # answer from what is stored
+        requests = []
+        for sub in subscriptions:
+            topic_id = await self._app.storage.chats.subscription_topic(sub.id)
+            requests.append(
+                DigestRequest(chat.key, parse_query(sub.query), topic_id, chat.max_papers)
+            )
+        digests = await self._app.digests.latest_many(
+            requests, max_papers=self._app.settings.digest_max_papers
+        )
+        if not digests or digests[0].through is None:
+            return DigestNow(topics=len(subscriptions), no_listing=True)
+        by_language = {e.paper.id: e.paper for d in digests for e in d.new_entries}
+        await self._app.summarizer.summarize_many(list(by_language.values()), chat.language)
+        now = self._clock()
+        for sub, digest in zip(subscriptions, digests, strict=True):
+            await outbox.request_delivery(chat.key, sub.id, digest.id, now=now)
+        report = await self._deliverer.deliver_chat(chat.key)
+        return DigestNow(
+            topics=len(subscriptions),
+            messages_sent=report.messages_sent,
+            queued_for_later=max(0, len(digests) - report.deliveries_finished),
+        )
+
     async def plan(self, report: TickReport | None = None) -> TickReport:
         """Build and queue the digests that are due now (idempotent)."""
         report = report or TickReport()
         storage = self._app.storage
-        latest = await storage.latest_listing_date()
+        latest = await storage.papers.latest_listing_date()
         if latest is None:
             return report
         now = self._clock()
         due: list[tuple[Chat, Subscription, int]] = [
-            row for row in await storage.undelivered_subscriptions(latest)
+            row for row in await storage.chats.undelivered_subscriptions(latest)
             if due_at(row[0], latest) <= now
         ]  # fmt: skip
         if not due:
@@ -108,7 +156,7 @@ class DigestCycle:
             await self._app.summarizer.summarize_many(list(papers.values()), language)
         for (chat, sub), digest in zip(kept, digests, strict=True):
             skipped = not digest.entries and not chat.send_empty
-            added = await storage.enqueue_delivery(
+            added = await storage.outbox.enqueue_delivery(
                 chat.key, sub.id, digest.id, now=now, status="skipped" if skipped else "pending"
             )
             if added:

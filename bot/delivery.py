@@ -1,6 +1,6 @@
 """Delivery: send queued digests to chats exactly once, within flood limits, across crashes.
 
-The outbox lives in SQLite (`storage.chats`). A digest is enqueued once per chat; each message
+The outbox lives in SQLite (`storage.outbox`). A digest is enqueued once per chat; each message
 of it is committed as sent right after the platform accepted it, so a process killed in the
 middle of a fan-out resumes at the first unsent message after a restart and repeats none.
 
@@ -13,17 +13,18 @@ mean: wait and retry, move the chat, suspend it, or try again later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.models import Chat, Digest
-from bot.ratelimit import FloodControl
+from bot.ratelimit import TELEGRAM_LIMITS, FloodControl, FloodLimits
 from bot.summaries.summarizer import Summarizer
-from storage import Storage
-from storage.chats import DeliveryTask
+from storage import DeliveryTask, Storage
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,26 @@ class Renderer(Protocol[M_co]):
 
 
 class Sender(Protocol[M_contra]):
-    async def send(self, chat: Chat, message: M_contra) -> None: ...
+    async def send(self, chat: Chat, message: M_contra, *, key: str) -> None:
+        """Send one message. `key` identifies this message of this outbox entry across
+        restarts (ASCII, at most 25 characters): a platform with idempotent sends (Discord's
+        nonce) uses it so that a message resent after a crash is never posted twice."""
+        ...
 
 
 @dataclass(frozen=True)
 class Channel(Generic[M]):
-    """One platform's way of turning a digest into messages and sending them."""
+    """One platform's way of turning a digest into messages and sending them, within its own
+    flood limits."""
 
     renderer: Renderer[M]
     sender: Sender[M]
+    limits: FloodLimits = TELEGRAM_LIMITS
+
+
+def message_key(delivery_id: int, part: int) -> str:
+    """The idempotency key of one message of one outbox entry (see `Sender.send`)."""
+    return f"pb{delivery_id}.{part}"
 
 
 @dataclass
@@ -96,33 +108,67 @@ class DeliveryReport:
 
 
 class Deliverer:
-    """Works through the outbox: due deliveries, grouped by chat, several chats at a time."""
+    """Works through the outbox: due deliveries, grouped by chat, several chats at a time.
+
+    Frontends register their `Channel` once they are up (`add_channel`); deliveries to a
+    platform without one stay queued. Each platform gets its own flood control from its
+    channel's limits. `stop` is the process's "stopping" signal: the message in flight
+    finishes, its progress is saved, and the rest waits for the next start.
+    """
 
     def __init__(
         self,
         storage: Storage,
         summarizer: Summarizer,
-        channels: dict[str, Channel[object]],
         *,
-        flood: FloodControl,
         clock: Callable[[], datetime],
         workers: int = 8,
+        flood_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._storage = storage
         self._summarizer = summarizer
-        self._channels = channels
-        self._flood = flood
+        self._channels: dict[str, Channel[Any]] = {}
+        self._flood: dict[str, FloodControl] = {}
         self._clock = clock
+        self._flood_clock = flood_clock
         self._workers = workers
-        self._lock = asyncio.Lock()  # one pass over the outbox at a time
+        self._pass = asyncio.Lock()  # one pass over the whole outbox at a time
+        # One sender per chat at a time: a /digest and a scheduled pass never interleave
+        # (or repeat) one chat's messages.
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
+        self._requested: set[str] = set()  # chats a /digest served during the current pass
+        self._busy = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self.stop = asyncio.Event()
+
+    def add_channel(self, platform: str, channel: Channel[Any]) -> None:
+        self._channels[platform] = channel
+        self._flood[platform] = FloodControl(channel.limits, clock=self._flood_clock)
+
+    async def idle(self) -> None:
+        """Return once nothing is being delivered (used on shutdown, after `stop` is set)."""
+        await self._quiet.wait()
+
+    @contextlib.asynccontextmanager
+    async def _working(self) -> AsyncIterator[None]:
+        self._busy += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._quiet.set()
 
     async def deliver_due(self, stop: asyncio.Event | None = None) -> DeliveryReport:
-        """Send every due delivery. With `stop` set, the message in flight finishes, progress
-        is saved, and the rest waits for the next run."""
-        stop = stop or asyncio.Event()
+        """Send every due delivery. With `stop` (or `self.stop`) set, the message in flight
+        finishes, progress is saved, and the rest waits for the next run."""
+        stop = stop or self.stop
         report = DeliveryReport()
-        async with self._lock:
-            tasks = await self._storage.due_deliveries(self._clock())
+        async with self._pass, self._working():
+            self._requested.clear()
+            tasks = await self._storage.outbox.due_deliveries(self._clock())
             by_chat: dict[str, list[DeliveryTask]] = {}
             for task in tasks:
                 if task.chat_key.split(":", 1)[0] in self._channels:
@@ -144,6 +190,17 @@ class Deliverer:
                 raise
         return report
 
+    async def deliver_chat(self, chat_key: str) -> DeliveryReport:
+        """Send one chat's due deliveries now (a /digest), through the same flood control."""
+        report = DeliveryReport()
+        if chat_key.split(":", 1)[0] not in self._channels:
+            return report
+        async with self._working():
+            if self._pass.locked():
+                self._requested.add(chat_key)  # the running pass must re-read this chat
+            await self._deliver_chat(chat_key, None, self.stop, report)
+        return report
+
     async def _worker(
         self,
         queue: asyncio.Queue[list[DeliveryTask]],
@@ -156,23 +213,42 @@ class Deliverer:
             except asyncio.QueueEmpty:
                 return
             try:
-                await self._deliver_chat(chat_tasks, stop, report)
+                await self._deliver_chat(chat_tasks[0].chat_key, chat_tasks, stop, report)
             except Exception:
                 # A bug in one chat's delivery must not stop the others; it stays pending.
                 log.exception("delivery to %s failed unexpectedly", chat_tasks[0].chat_key)
 
     async def _deliver_chat(
-        self, tasks: list[DeliveryTask], stop: asyncio.Event, report: DeliveryReport
+        self,
+        chat_key: str,
+        tasks: list[DeliveryTask] | None,
+        stop: asyncio.Event,
+        report: DeliveryReport,
     ) -> None:
-        chat_key = tasks[0].chat_key
-        for task in tasks:
-            chat = await self._storage.get_chat(chat_key)
-            if chat is None or chat.paused or stop.is_set():
-                return
-            outcome = await self._deliver(chat, task, stop, report)
-            if outcome is None:
-                return  # the chat is unreachable or must wait: keep its order, stop here
-            chat_key = outcome
+        lock_key = chat_key
+        lock, users = self._chat_locks.get(lock_key) or (asyncio.Lock(), 0)
+        self._chat_locks[lock_key] = (lock, users + 1)
+        try:
+            async with lock:
+                if tasks is None or chat_key in self._requested:
+                    # Read afresh: a /digest may have sent some of what the pass listed.
+                    tasks = await self._storage.outbox.due_deliveries(
+                        self._clock(), chat_key=chat_key
+                    )
+                for task in tasks:
+                    chat = await self._storage.chats.get_chat(chat_key)
+                    if chat is None or chat.paused or stop.is_set():
+                        return
+                    outcome = await self._deliver(chat, task, stop, report)
+                    if outcome is None:
+                        return  # the chat is unreachable or must wait: keep its order
+                    chat_key = outcome
+        finally:
+            lock, users = self._chat_locks[lock_key]
+            if users == 1:
+                del self._chat_locks[lock_key]  # bounded by the chats being delivered to
+            else:
+                self._chat_locks[lock_key] = (lock, users - 1)
 
     async def _deliver(
         self, chat: Chat, task: DeliveryTask, stop: asyncio.Event, report: DeliveryReport
@@ -180,6 +256,7 @@ class Deliverer:
         """Send one delivery's remaining messages. Returns the chat key to continue with, or
         None when this chat should get nothing more in this run."""
         channel = self._channels[chat.platform]
+        flood = self._flood[chat.platform]
         messages = await self._messages(channel, chat, task)
         part = task.parts_sent
         setbacks = 0  # retry-afters and moves for the current message
@@ -189,24 +266,24 @@ class Deliverer:
             if setbacks > MAX_SETBACKS:
                 await self._reschedule(task, TemporaryFailure("kept being refused"), report)
                 return None
-            await self._flood.wait(chat)
+            await flood.wait(chat)
             try:
-                await channel.sender.send(chat, messages[part])
+                await channel.sender.send(chat, messages[part], key=message_key(task.id, part))
             except RetryAfter as exc:
                 setbacks += 1
                 report.retried_after += 1
                 if exc.seconds > MAX_RETRY_AFTER:
                     await self._reschedule(task, exc, report, delay=exc.seconds)
                     return None
-                self._flood.retry_after(chat, exc.seconds)
+                flood.retry_after(chat, exc.seconds)
                 continue  # the flood control now waits long enough
             except ChatMoved as exc:
                 setbacks += 1
                 log.info("chat %s moved to %s; following it", chat.key, exc.new_key)
-                await self._storage.move_chat(chat.key, exc.new_key)
+                await self._storage.chats.move_chat(chat.key, exc.new_key)
                 report.chats_moved[chat.key] = exc.new_key
-                self._flood.forget(chat.key)
-                moved = await self._storage.get_chat(exc.new_key)
+                flood.forget(chat.key)
+                moved = await self._storage.chats.get_chat(exc.new_key)
                 if moved is None:
                     return None
                 chat = moved
@@ -215,8 +292,8 @@ class Deliverer:
                 log.warning("suspending deliveries to %s: %s", chat.key, exc)
                 # The delivery stays queued: if the chat comes back (the user unblocks the bot
                 # and writes to it), it gets what it missed.
-                await self._storage.update_chat(
-                    chat.key, now=self._clock(), paused=True, paused_reason=str(exc)[:200]
+                await self._storage.chats.set_paused(
+                    chat.key, True, reason=str(exc)[:200], now=self._clock()
                 )
                 report.chats_suspended.append(chat.key)
                 return None
@@ -225,7 +302,7 @@ class Deliverer:
                 return None
             except MessageRejected as exc:
                 log.error("%s refused part %d of delivery %d: %s", chat.key, part, task.id, exc)
-                await self._storage.fail_delivery(task.id, error=str(exc), now=self._clock())
+                await self._storage.outbox.fail_delivery(task.id, error=str(exc), now=self._clock())
                 return chat.key
             part += 1
             setbacks = 0
@@ -233,18 +310,20 @@ class Deliverer:
             # Shielded: once the platform has the message, cancelling us must not lose the
             # record of it (that would send it again after a restart).
             await asyncio.shield(
-                self._storage.mark_part_sent(task.id, part, finished=finished, now=self._clock())
+                self._storage.outbox.mark_part_sent(
+                    task.id, part, finished=finished, now=self._clock()
+                )
             )
             report.messages_sent += 1
             report.deliveries_finished += finished
         if not messages:
-            await self._storage.mark_part_sent(task.id, 0, finished=True, now=self._clock())
+            await self._storage.outbox.mark_part_sent(task.id, 0, finished=True, now=self._clock())
         return chat.key
 
     async def _messages(
         self, channel: Channel[object], chat: Chat, task: DeliveryTask
     ) -> list[object]:
-        digest = await self._storage.get_digest(task.digest_id)
+        digest = await self._storage.digests.get_digest(task.digest_id)
         if digest is None:
             return []
         papers = [e.paper for e in digest.new_entries]
@@ -264,11 +343,11 @@ class Deliverer:
         now = self._clock()
         if attempts >= MAX_ATTEMPTS:
             log.warning("giving up delivery %d to %s: %s", task.id, task.chat_key, exc)
-            await self._storage.fail_delivery(task.id, error=str(exc), now=now)
+            await self._storage.outbox.fail_delivery(task.id, error=str(exc), now=now)
             return
         wait = delay if delay is not None else min(3600.0, 30.0 * 2 ** (attempts - 1))
         log.info("delivery %d to %s: %s; retrying in %.0f s", task.id, task.chat_key, exc, wait)
-        await self._storage.retry_delivery_later(
+        await self._storage.outbox.retry_delivery_later(
             task.id, attempts=attempts, at=now + timedelta(seconds=wait), error=str(exc)
         )
         report.rescheduled += 1

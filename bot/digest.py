@@ -16,8 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bot.models import Digest, DigestEntry, Paper, UpdateNote
 from bot.query import PreparedPaper, Query, TopicIndex, prepare
-from storage import Storage
-from storage.db import StoredAnnouncement
+from storage import Storage, StoredAnnouncement
 
 # Updates are one line each, but a topic that matches a flood of replacements still needs a cap.
 MAX_UPDATED_ENTRIES = 20
@@ -85,26 +84,26 @@ class DigestBuilder:
         through a `TopicIndex`, so a cycle costs one pass over the papers, not one per topic.
         """
         now = self._clock()
-        latest = await self._storage.latest_listing_date()
+        latest = await self._storage.papers.latest_listing_date()
         if latest is None:
             return [self._empty(r.query, r.audience, since=None, through=None) for r in requests]
         done: dict[int, Digest] = {}
         pending: list[_Pending] = []
         for position, request in enumerate(requests):
             query = request.query
-            topic_id = request.topic_id or await self._storage.topic_id(
+            topic_id = request.topic_id or await self._storage.digests.topic_id(
                 query.canonical, query.text, now=now
             )
-            existing = await self._storage.find_digest(request.audience, topic_id, latest)
+            existing = await self._storage.digests.find_digest(request.audience, topic_id, latest)
             if existing is not None:
                 done[position] = existing  # asked again before a new listing: the same digest
                 continue
-            previous = await self._storage.last_digest_through(request.audience, topic_id)
+            previous = await self._storage.digests.last_digest_through(request.audience, topic_id)
             # A topic's first digest covers the newest listing only, not the whole history.
             after = previous if previous is not None else latest - timedelta(days=1)
             pending.append(_Pending(position, request, topic_id, after))
         if pending:
-            announcements = await self._storage.announcements_between(
+            announcements = await self._storage.papers.announcements_between(
                 min(p.after for p in pending), latest
             )
             index: TopicIndex[int] = TopicIndex()
@@ -114,13 +113,13 @@ class DigestBuilder:
             for p in pending:
                 window = [a for a in announcements if a.listing_date > p.after]
                 ids = matched.get(p.position, set())
-                delivered = await self._storage.delivered_versions(
+                delivered = await self._storage.digests.delivered_versions(
                     p.request.audience, p.topic_id, sorted(ids)
                 )
                 new, updated = select_entries(
                     p.request.query, window, ids, delivered, self._prepared
                 )
-                done[p.position] = await self._storage.save_digest(
+                done[p.position] = await self._storage.digests.save_digest(
                     audience=p.request.audience,
                     topic_id=p.topic_id,
                     since=p.after + timedelta(days=1),
@@ -151,10 +150,12 @@ class DigestBuilder:
 
     async def preview(self, query: Query, *, since: date, max_papers: int) -> Digest:
         """Every match announced on or after `since`, recording nothing as delivered."""
-        latest = await self._storage.latest_listing_date()
+        latest = await self._storage.papers.latest_listing_date()
         if latest is None:
             return self._empty(query, "preview", since=since, through=None)
-        announcements = await self._storage.announcements_between(since - timedelta(days=1), latest)
+        announcements = await self._storage.papers.announcements_between(
+            since - timedelta(days=1), latest
+        )
         ids = {
             a.paper.id for a in announcements if query.matches_text(self._prepared.get(a.paper)[0])
         }
@@ -175,10 +176,10 @@ class DigestBuilder:
     ) -> tuple[int, date | None, date | None]:
         """How many papers the query matches in the listings of the last `days` days (a
         preview for /subscribe), and the first and last listing dates counted."""
-        latest = await self._storage.latest_listing_date()
+        latest = await self._storage.papers.latest_listing_date()
         if latest is None:
             return 0, None, None
-        announcements = await self._storage.announcements_between(
+        announcements = await self._storage.papers.announcements_between(
             latest - timedelta(days=days), latest
         )
         ids = {

@@ -34,7 +34,7 @@ from bot.source.calendar import (
     previous_listing_day,
     submission_window,
 )
-from storage import Storage
+from storage import PaperStore
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +71,17 @@ def in_group(category: str | None, group: str) -> bool:
 
 
 class Ingestor:
-    """Keeps `storage` in step with arXiv's listings for a set of category groups."""
+    """Keeps the paper store in step with arXiv's listings for a set of category groups."""
 
     def __init__(
         self,
-        storage: Storage,
+        papers: PaperStore,
         source: ArxivSource,
         *,
         clock: Callable[[], datetime],
         refresh_interval: timedelta = timedelta(minutes=30),
     ) -> None:
-        self._storage = storage
+        self._papers = papers
         self._source = source
         self._clock = clock
         self._refresh_interval = refresh_interval
@@ -115,7 +115,7 @@ class Ingestor:
         self, group: str, since: date | None, force: bool, report: RefreshReport
     ) -> list[date]:
         now = self._clock()
-        state = await self._storage.feed_state(group) or FeedState(group, None, None, None)
+        state = await self._papers.feed_state(group) or FeedState(group, None, None, None)
         touched: list[date] = []
         last, covered_from = state.last_listing_date, state.covered_from
 
@@ -149,7 +149,7 @@ class Ingestor:
                 last = covered_from = day
             now = self._clock()
             self._fetched_at[group] = now
-            await self._storage.save_feed_state(FeedState(group, last, now, covered_from))
+            await self._papers.save_feed_state(FeedState(group, last, now, covered_from))
 
         if since is not None and (covered_from is None or since < covered_from):
             first = since if is_listing_day(since) else next_listing_day(since)
@@ -159,7 +159,7 @@ class Ingestor:
                 await self._backfill(group, first, upto, report)
                 touched.append(first)
                 covered_from = first
-                await self._storage.save_feed_state(
+                await self._papers.save_feed_state(
                     FeedState(group, last or upto, self._clock(), covered_from)
                 )
         return touched
@@ -185,8 +185,8 @@ class Ingestor:
 
     async def _store_listing(self, listing: Listing, report: RefreshReport) -> None:
         papers = [a.paper for a in listing.announcements]
-        await self._storage.upsert_papers(papers, now=self._clock())
-        report.new_announcements += await self._storage.record_announcements(
+        await self._papers.upsert_papers(papers, now=self._clock())
+        report.new_announcements += await self._papers.record_announcements(
             ((a.paper.id, a.paper.version, a.listing_date, a.type) for a in listing.announcements),
             group=listing.group,
             source="rss",
@@ -197,10 +197,10 @@ class Ingestor:
         start, _ = submission_window(first)
         _, end = submission_window(last)
         papers = await self._source.search(group_categories(group), start, end)
-        known = await self._storage.known_versions([p.id for p in papers])
+        known = await self._papers.known_versions([p.id for p in papers])
         fresh = [p for p in papers if p.id not in known]
-        await self._storage.upsert_papers(fresh, now=self._clock(), enriched=True)
-        report.backfilled += await self._storage.record_announcements(
+        await self._papers.upsert_papers(fresh, now=self._clock(), enriched=True)
+        report.backfilled += await self._papers.record_announcements(
             (
                 (
                     p.id,
@@ -218,7 +218,7 @@ class Ingestor:
         """Fetch comments, journal refs and DOIs for announced versions we only know from feeds."""
         today = self._clock().date()
         since = min(oldest_touched or today, today - _ENRICH_LOOKBACK)
-        ids = await self._storage.unenriched_ids(since)
+        ids = await self._papers.unenriched_ids(since)
         if not ids:
             return
         try:
@@ -227,7 +227,7 @@ class Ingestor:
             log.warning("could not fetch metadata for %d papers, will retry: %s", len(ids), exc)
             return
         papers: list[Paper] = list(found.values())
-        await self._storage.upsert_papers(papers, now=self._clock(), enriched=True)
+        await self._papers.upsert_papers(papers, now=self._clock(), enriched=True)
         report.enriched += len(papers)
 
 

@@ -1,7 +1,9 @@
 """Flood control for fan-out: stay inside a chat platform's rate limits instead of meeting 429s.
 
-Telegram allows about 30 messages a second overall, about one a second per chat (short bursts
-allowed) and 20 a minute per group. Each limit is a GCRA ("virtual scheduling") limiter: a
+Each platform's delivery channel carries its own `FloodLimits`: Telegram allows about 30
+messages a second overall, about one a second per chat (short bursts allowed) and 20 a minute
+per group; Discord 50 requests a second overall and 5 messages per 5 seconds per channel. Each
+limit is a GCRA ("virtual scheduling") limiter: a
 caller reserves the next conforming send time synchronously, then sleeps until it, so
 concurrent workers are served in order without a lock and without busy-waiting. The rates are
 set a little below the platform's, because its counters are not ours.
@@ -35,6 +37,10 @@ class Gcra:
         self._tat = max(self._tat, at) + self.interval
         return at
 
+    def idle_since(self, now: float) -> float:
+        """How long this limiter has been back at its full burst (≤ 0: not yet)."""
+        return now - self._tat
+
     def block_until(self, moment: float) -> None:
         """Nothing before `moment` (the platform said "retry after")."""
         self._tat = max(self._tat, moment + (self.burst - 1) * self.interval)
@@ -42,11 +48,29 @@ class Gcra:
 
 @dataclass(frozen=True, slots=True)
 class FloodLimits:
+    """One platform's limits. The defaults are Telegram's; see `DISCORD_LIMITS`."""
+
     per_second: float = 25.0  # all chats together (Telegram: ~30)
     global_burst: int = 5
     private_interval: float = 1.05  # seconds between messages to one private chat (~1/s)
     private_burst: int = 3
     group_per_minute: float = 18.0  # groups and channels (Telegram: 20/min)
+    group_burst: int = 1
+
+
+_PRUNE_AT = 10_000  # per-chat limiters kept before idle ones are dropped
+
+TELEGRAM_LIMITS = FloodLimits()
+# Discord: 50 requests/s per bot, 5 messages per 5 s per channel (DMs included). A little
+# below both, since discord.py's own requests (interactions, DMs opened) share the budget.
+DISCORD_LIMITS = FloodLimits(
+    per_second=40.0,
+    global_burst=10,
+    private_interval=1.05,
+    private_burst=5,
+    group_per_minute=57.0,
+    group_burst=5,
+)
 
 
 class FloodControl:
@@ -54,7 +78,7 @@ class FloodControl:
 
     def __init__(
         self,
-        limits: FloodLimits = FloodLimits(),
+        limits: FloodLimits = TELEGRAM_LIMITS,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -68,10 +92,12 @@ class FloodControl:
     def _chat_limit(self, chat: Chat) -> Gcra:
         limit = self._chats.get(chat.key)
         if limit is None:
+            if len(self._chats) >= _PRUNE_AT:
+                self._prune()
             if chat.kind is ChatKind.PRIVATE:
                 limit = Gcra(self._limits.private_interval, self._limits.private_burst)
             else:
-                limit = Gcra(60 / self._limits.group_per_minute, 1)
+                limit = Gcra(60 / self._limits.group_per_minute, self._limits.group_burst)
             self._chats[chat.key] = limit
         return limit
 
@@ -92,3 +118,9 @@ class FloodControl:
 
     def forget(self, chat_key: str) -> None:
         self._chats.pop(chat_key, None)
+
+    def _prune(self) -> None:
+        """Drop the limiters of chats idle long enough to be back at a full burst: a fresh
+        limiter behaves the same, and a bot with 100,000 chats keeps memory bounded."""
+        now = self._clock()
+        self._chats = {key: g for key, g in self._chats.items() if g.idle_since(now) <= 0}

@@ -1,14 +1,10 @@
-"""`Paperboy`: the core's one facade, which the command line and every chat frontend call.
-
-`open_paperboy(settings)` wires the parts together (storage, arXiv source, ingestion, digests,
-summaries) and closes them on exit; nothing is built at import time.
-"""
+"""`Paperboy`: digests and paper cards for any audience, which the command line and every
+chat frontend call. It is built, with everything else, by `bot.core.open_core`."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,7 +17,7 @@ from bot.query import Query, parse_query
 from bot.source import ArxivSource
 from bot.source.ids import parse_arxiv_id
 from bot.summaries import languages
-from bot.summaries.summarizer import LLMSummarizer, Summarizer
+from bot.summaries.summarizer import Summarizer
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -58,7 +54,7 @@ class Paperboy:
         self.summarizer = summarizer
         self._clock = clock
         self.ingestor = Ingestor(
-            storage,
+            storage.papers,
             source,
             clock=clock,
             refresh_interval=timedelta(minutes=settings.refresh_minutes),
@@ -103,7 +99,7 @@ class Paperboy:
         lang = normalize_language(language or self.settings.language)
         cap = max_papers or self.settings.digest_max_papers
         report = await self.refresh(since=since)
-        if report.failed and await self.storage.latest_listing_date() is None:
+        if report.failed and await self.storage.papers.latest_listing_date() is None:
             reason = next(iter(report.failed.values()))
             raise SourceUnavailable(
                 f"no listing is stored yet and none could be fetched ({reason})"
@@ -125,7 +121,7 @@ class Paperboy:
         try:
             paper = await self.source.get_paper(str(arxiv_id))
         except SourceUnavailable:
-            stored = await self.storage.get_paper(arxiv_id.id)
+            stored = await self.storage.papers.get_paper(arxiv_id.id)
             if stored is None or (arxiv_id.version and arxiv_id.version != stored.version):
                 raise
             log.warning("arXiv unreachable; showing the stored copy of %s", arxiv_id.id)
@@ -133,30 +129,6 @@ class Paperboy:
         else:
             # Storage keeps the newest version only; an older one asked for explicitly is
             # ignored there, which is what we want.
-            await self.storage.upsert_papers([paper], now=self._clock(), enriched=True)
+            await self.storage.papers.upsert_papers([paper], now=self._clock(), enriched=True)
         summary = await self.summarizer.summarize(paper, lang)
         return paper, summary
-
-
-@asynccontextmanager
-async def open_paperboy(
-    settings: Settings, *, clock: Clock = utc_now, source: ArxivSource | None = None
-) -> AsyncIterator[Paperboy]:
-    """Open every resource the core needs, and close them all on exit.
-
-    `source` lets tests and benchmarks pass an arXiv source tuned for speed (short backoff).
-    """
-    source = source or ArxivSource.from_settings(settings)
-    try:
-        async with await Storage.open(settings.db_path) as storage:
-            llm = LLMSummarizer.from_settings(settings)
-            try:
-                summarizer = Summarizer(storage, llm, clock=clock)
-                yield Paperboy(
-                    settings, storage=storage, source=source, summarizer=summarizer, clock=clock
-                )
-            finally:
-                if llm is not None:
-                    await llm.close()
-    finally:
-        source.close()

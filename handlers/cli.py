@@ -24,7 +24,7 @@ from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SourceUnavailable, UserError
 from bot.query import parse_query
-from bot.service import open_paperboy
+from bot.core import open_core
 from handlers.terminal.markdown import render_digest_markdown
 from handlers.terminal.text import render_digest, render_paper
 
@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _run_digest(settings: Settings, args: argparse.Namespace) -> str:
-    async with open_paperboy(settings) as app:
+    async with open_core(settings) as core:
+        app = core.paperboy
         try:
             query_missing = app.unwatched_categories(parse_query(args.query))
         except UserError:
@@ -147,7 +148,8 @@ async def _run_digest(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def _run_paper(settings: Settings, args: argparse.Namespace) -> str:
-    async with open_paperboy(settings) as app:
+    async with open_core(settings) as core:
+        app = core.paperboy
         paper, summary = await app.paper(args.id, language=args.lang)
     return render_paper(paper, summary)
 

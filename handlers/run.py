@@ -1,5 +1,11 @@
-"""`paperboy run`: the long-running bot. Wires the core, the scheduler and the chat frontends
-on one event loop, and shuts them down cleanly on SIGTERM or Ctrl-C."""
+"""`paperboy run`: the long-running bot. Builds the core, starts the scheduler and every chat
+frontend whose token is set (Telegram, Discord, or both) on one event loop, and shuts them down
+cleanly on SIGTERM or Ctrl-C.
+
+A platform that cannot be reached at start-up is retried with backoff, one log line per attempt,
+while the other platform and the scheduler keep running. A token the platform rejects stops the
+process with one line naming the setting (exit status 2, through `ConfigError`).
+"""
 
 from __future__ import annotations
 
@@ -7,57 +13,119 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 
-from bot.chats import ChatService
 from bot.config import Settings
-from bot.cycle import DigestCycle, start_scheduler
-from bot.delivery import Channel, Deliverer
+from bot.core import Clock, Core, open_core, utc_now
+from bot.cycle import start_scheduler
 from bot.errors import ConfigError
-from bot.ratelimit import FloodControl
-from bot.service import open_paperboy, utc_now
-from handlers.telegram.app import TelegramFrontend
-from handlers.telegram.context import Services
+from bot.frontend import Frontend, PlatformUnreachable, TokenRejected
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE_SECONDS = 30  # for the message in flight and the tick around it
+SHUTDOWN_GRACE_SECONDS = 30  # for the messages in flight and the tick around them
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+
+FrontendFactory = Callable[[Settings, Core], Frontend]
 
 
-async def run_bot(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+def _telegram(settings: Settings, core: Core) -> Frontend:
+    from handlers.telegram.app import TelegramFrontend  # loaded only when its token is set
+
+    return TelegramFrontend(settings, core)
+
+
+def _discord(settings: Settings, core: Core) -> Frontend:
+    from handlers.discord.app import DiscordFrontend  # loaded only when its token is set
+
+    return DiscordFrontend(settings, core)
+
+
+def configured_frontends(settings: Settings) -> list[FrontendFactory]:
+    factories: list[FrontendFactory] = []
+    if settings.telegram_bot_token is not None:
+        factories.append(_telegram)
+    if settings.discord_bot_token is not None:
+        factories.append(_discord)
+    return factories
+
+
+async def run_bot(
+    settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock = utc_now
+) -> None:
     """Run until `stop` is set (by default: until SIGTERM or SIGINT)."""
-    if settings.telegram_bot_token is None:
+    factories = configured_frontends(settings)
+    if not factories:
         raise ConfigError(
-            "Invalid setting TELEGRAM_BOT_TOKEN: not set; `paperboy run` needs a bot token "
-            "from @BotFather"
+            "Nothing to run: set TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN or both (see .env.example)"
         )
     stop = stop or _stop_on_signals()
-    async with open_paperboy(settings) as core:
-        chats = ChatService(
-            core.storage, core.digests, default_language=settings.language, clock=utc_now
-        )
-        services = Services(paperboy=core, chats=chats)
-        telegram = TelegramFrontend(settings, services)
-        channels: dict[str, Channel[object]] = {"telegram": telegram.channel}  # type: ignore[dict-item]
-        deliverer = Deliverer(
-            core.storage, core.summarizer, channels, flood=FloodControl(), clock=utc_now
-        )
-        cycle = DigestCycle(core, deliverer, clock=utc_now)
-        services.cycle = cycle
-        await telegram.start()
-        scheduler = start_scheduler(cycle, every_seconds=settings.tick_seconds)
+    async with open_core(settings, clock=clock) as core:
+        frontends = [factory(settings, core) for factory in factories]
+        rejected: list[TokenRejected] = []
+        scheduler = start_scheduler(core.cycle, every_seconds=settings.tick_seconds)
+        starting = [
+            asyncio.create_task(_start(frontend, core, stop, rejected)) for frontend in frontends
+        ]
         try:
             await stop.wait()
-            log.info("stopping: finishing the message in flight")
+            log.info("stopping: finishing the messages in flight")
         finally:
-            # The running tick (if any) ends after its current message; wait for it before
-            # stopping the scheduler, whose shutdown would cancel it mid-send.
-            cycle.stop.set()
+            for task in starting:
+                task.cancel()
+            await asyncio.gather(*starting, return_exceptions=True)
+            # The running tick and any /digest delivery end after their current message; wait
+            # for them before stopping the scheduler, whose shutdown would cancel a tick
+            # mid-send, and before the frontends close the connections they send on.
+            core.cycle.stop.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
-                    await cycle.idle()
+                    await core.cycle.idle()
+                    await core.deliverer.idle()
             scheduler.shutdown(wait=False)
-            await telegram.stop()
+            for frontend in frontends:
+                try:
+                    await frontend.stop()
+                except Exception:  # one platform's shutdown trouble must not skip the other's
+                    log.exception("stopping %s failed", frontend.platform)
+    if rejected:
+        raise ConfigError(str(rejected[0]))
     log.info("stopped")
+
+
+async def _start(
+    frontend: Frontend, core: Core, stop: asyncio.Event, rejected: list[TokenRejected]
+) -> None:
+    """Start one frontend, retrying with backoff while its platform cannot be reached."""
+    delay = RETRY_FIRST_SECONDS
+    attempt = 1
+    while not stop.is_set():
+        try:
+            await frontend.start()
+        except TokenRejected as exc:
+            rejected.append(exc)  # reported once, by the command line, as one line
+            stop.set()
+            return
+        except PlatformUnreachable as exc:
+            log.warning(
+                "%s unreachable (attempt %d): %s; retrying in %.0f s",
+                frontend.platform,
+                attempt,
+                exc,
+                delay,
+            )
+            with contextlib.suppress(Exception):
+                await frontend.stop()  # release what the failed attempt opened
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await stop.wait()
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            attempt += 1
+            continue
+        core.add_channel(frontend.platform, frontend.channel)
+        log.info("%s frontend started", frontend.platform)
+        return
 
 
 def _stop_on_signals() -> asyncio.Event:

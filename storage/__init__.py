@@ -1,5 +1,29 @@
-"""SQLite storage through aiosqlite: the only code in Paperboy that writes SQL."""
+"""SQLite storage through aiosqlite: the only code in Paperboy that writes SQL.
+
+`Storage` opens the database and exposes five stores, each typed by its interface (Protocol)
+from `storage.interfaces`: `PaperStore`, `DigestStore`, `ChatStore`, `Outbox`, `SummaryStore`.
+"""
 
 from storage.db import Storage
+from storage.interfaces import (
+    ChatStore,
+    DeliveryCounts,
+    DeliveryTask,
+    DigestStore,
+    Outbox,
+    PaperStore,
+    StoredAnnouncement,
+    SummaryStore,
+)
 
-__all__ = ["Storage"]
+__all__ = [
+    "ChatStore",
+    "DeliveryCounts",
+    "DeliveryTask",
+    "DigestStore",
+    "Outbox",
+    "PaperStore",
+    "Storage",
+    "StoredAnnouncement",
+    "SummaryStore",
+]

@@ -1,43 +1,20 @@
-"""Chats, their subscriptions and the delivery outbox: the part of `Storage` the bot side needs.
+"""`SqliteChatStore`: chats, their settings and pause state, and their subscriptions.
 
-The outbox is what makes delivery exactly-once across crashes: a digest is enqueued for a chat
-once (`UNIQUE (chat_key, digest_id)`), and progress is committed after every message sent, so a
-restart resumes after the last message that went out and repeats none.
+Owns the tables `chats` and `subscriptions`. A chat is paused either by a person
+(`paused_reason` NULL) or suspended by delivery because the platform refused it (blocked,
+kicked: `paused_reason` says why); only the latter is resumed automatically.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from typing import Any
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, time
 
 import aiosqlite
 
 from bot.models import Chat, ChatKind, DetailLevel, Subscription
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat()
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryTask:
-    """One digest to send to one chat, and how far sending got."""
-
-    id: int
-    chat_key: str
-    subscription_id: int | None
-    digest_id: int
-    parts_sent: int
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryCounts:
-    pending: int
-    sent: int
-    skipped: int
-    failed: int
+from storage.sql import iso_now
 
 
 def _chat(row: aiosqlite.Row) -> Chat:
@@ -56,34 +33,15 @@ def _chat(row: aiosqlite.Row) -> Chat:
     )
 
 
-_CHAT_FIELDS = {
-    "title",
-    "language",
-    "timezone",
-    "delivery_time",
-    "detail",
-    "max_papers",
-    "send_empty",
-    "paused",
-    "paused_reason",
-    "kind",
-}
+def _hhmm(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
 
 
-def _column_value(value: Any) -> Any:
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, ChatKind | DetailLevel):
-        return value.value
-    return value
+class SqliteChatStore:
+    """`ChatStore` on an open aiosqlite connection."""
 
-
-class ChatStoreMixin:
-    """Methods for chats, subscriptions and deliveries; mixed into `Storage`."""
-
-    _conn: aiosqlite.Connection
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
 
     # -- chats ------------------------------------------------------------------------------
 
@@ -92,48 +50,99 @@ class ChatStoreMixin:
             row = await cur.fetchone()
         return _chat(row) if row else None
 
+    async def _require(self, key: str) -> Chat:
+        chat = await self.get_chat(key)
+        if chat is None:
+            raise KeyError(key)
+        return chat
+
     async def ensure_chat(
-        self, key: str, kind: ChatKind, title: str | None, *, now: datetime, **defaults: Any
+        self, key: str, kind: ChatKind, title: str | None, *, now: datetime, language: str
     ) -> Chat:
-        """The chat, created with `defaults` on first sight; kind and title follow the platform."""
+        """The chat, created with `language` on first sight; kind and title follow the platform."""
         await self._conn.execute(
-            f"""
-            INSERT INTO chats (key, kind, title, created_at, updated_at
-                               {"".join(", " + k for k in defaults)})
-            VALUES (?, ?, ?, ?, ?{", ?" * len(defaults)})
+            """
+            INSERT INTO chats (key, kind, title, language, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO UPDATE SET
                 kind = excluded.kind,
                 title = COALESCE(excluded.title, title)
             WHERE kind IS NOT excluded.kind OR title IS NOT COALESCE(excluded.title, title)
             """,
-            (
-                key,
-                kind.value,
-                title,
-                _iso(now),
-                _iso(now),
-                *(_column_value(v) for v in defaults.values()),
-            ),
+            (key, kind.value, title, language, iso_now(now), iso_now(now)),
         )
         await self._conn.commit()
-        chat = await self.get_chat(key)
-        assert chat is not None
-        return chat
+        return await self._require(key)
 
-    async def update_chat(self, key: str, *, now: datetime, **changes: Any) -> Chat:
-        unknown = set(changes) - _CHAT_FIELDS
-        if unknown:
-            raise ValueError(f"not chat settings: {sorted(unknown)}")
-        assignments = ", ".join(f"{name} = ?" for name in changes)
-        await self._conn.execute(
-            f"UPDATE chats SET {assignments}, updated_at = ? WHERE key = ?",
-            (*(_column_value(v) for v in changes.values()), _iso(now), key),
-        )
+    async def save_settings(self, chat: Chat, *, now: datetime) -> Chat:
+        """Write the chat's settings columns from `chat`; KeyError if there is no such chat."""
+        async with self._conn.execute(
+            """
+            UPDATE chats SET language = ?, timezone = ?, delivery_time = ?, detail = ?,
+                             max_papers = ?, send_empty = ?, updated_at = ?
+            WHERE key = ?
+            """,
+            (
+                chat.language,
+                chat.timezone,
+                _hhmm(chat.delivery_time),
+                chat.detail.value,
+                chat.max_papers,
+                int(chat.send_empty),
+                iso_now(now),
+                chat.key,
+            ),
+        ) as cur:
+            found = cur.rowcount == 1
         await self._conn.commit()
-        chat = await self.get_chat(key)
-        if chat is None:
+        if not found:
+            raise KeyError(chat.key)
+        return await self._require(chat.key)
+
+    async def set_paused(
+        self, key: str, paused: bool, *, reason: str | None, now: datetime
+    ) -> Chat:
+        """Pause (`reason` None: by a person; text: suspended by delivery) or unpause, which
+        clears the reason. KeyError if there is no such chat."""
+        async with self._conn.execute(
+            "UPDATE chats SET paused = ?, paused_reason = ?, updated_at = ? WHERE key = ?",
+            (int(paused), reason if paused else None, iso_now(now), key),
+        ) as cur:
+            found = cur.rowcount == 1
+        await self._conn.commit()
+        if not found:
             raise KeyError(key)
-        return chat
+        return await self._require(key)
+
+    async def resume_suspended(self, keys: Sequence[str], *, now: datetime) -> list[str]:
+        """Unpause those of `keys` suspended by delivery, in one statement; a chat a person
+        paused stays paused. Returns the keys resumed, sorted."""
+        if not keys:
+            return []
+        async with self._conn.execute(
+            """
+            UPDATE chats SET paused = 0, paused_reason = NULL, updated_at = ?
+            WHERE paused = 1 AND paused_reason IS NOT NULL
+              AND key IN (SELECT value FROM json_each(?))
+            RETURNING key
+            """,
+            (iso_now(now), json.dumps(list(keys))),
+        ) as cur:
+            resumed = [row[0] for row in await cur.fetchall()]
+        await self._conn.commit()
+        return sorted(resumed)
+
+    async def suspended_chats(self, prefix: str) -> list[str]:
+        """Keys starting with `prefix` of chats suspended by delivery, sorted."""
+        async with self._conn.execute(
+            """
+            SELECT key FROM chats
+            WHERE paused = 1 AND paused_reason IS NOT NULL AND substr(key, 1, ?) = ?
+            ORDER BY key
+            """,
+            (len(prefix), prefix),
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
 
     async def move_chat(self, old_key: str, new_key: str) -> None:
         """A chat got a new id (a Telegram group became a supergroup): keep everything.
@@ -185,7 +194,7 @@ class ChatStoreMixin:
             INSERT OR IGNORE INTO subscriptions (chat_key, topic_id, query, created_by, created_at)
             VALUES (?, ?, ?, ?, ?)
             """,
-            (chat_key, topic_id, query, created_by, _iso(now)),
+            (chat_key, topic_id, query, created_by, iso_now(now)),
         ) as cur:
             created = cur.rowcount == 1
         await self._conn.commit()
@@ -247,97 +256,3 @@ class ChatStoreMixin:
             )
             for row in rows
         ]
-
-    # -- the outbox ---------------------------------------------------------------------------
-
-    async def enqueue_delivery(
-        self,
-        chat_key: str,
-        subscription_id: int | None,
-        digest_id: int,
-        *,
-        now: datetime,
-        status: str = "pending",
-    ) -> bool:
-        """Queue a digest for a chat; False if it already was. `status` "skipped" records an
-        empty digest nobody asked for, "sent" one a frontend sent on request (`/digest`)."""
-        if status not in {"pending", "skipped", "sent"}:
-            raise ValueError(f"not an outbox status: {status}")
-        async with self._conn.execute(
-            """
-            INSERT OR IGNORE INTO deliveries
-                (chat_key, subscription_id, digest_id, status, next_attempt_at, created_at,
-                 finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                chat_key,
-                subscription_id,
-                digest_id,
-                status,
-                _iso(now),
-                _iso(now),
-                None if status == "pending" else _iso(now),
-            ),
-        ) as cur:
-            added = cur.rowcount == 1
-        await self._conn.commit()
-        return added
-
-    async def due_deliveries(self, now: datetime) -> list[DeliveryTask]:
-        async with self._conn.execute(
-            """
-            SELECT d.id, d.chat_key, d.subscription_id, d.digest_id, d.parts_sent, d.attempts
-            FROM deliveries d JOIN chats c ON c.key = d.chat_key
-            WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND c.paused = 0
-            ORDER BY d.id
-            """,
-            (_iso(now),),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [DeliveryTask(*tuple(row)) for row in rows]
-
-    async def mark_part_sent(
-        self, delivery_id: int, parts_sent: int, *, finished: bool, now: datetime
-    ) -> None:
-        """Record progress right after a message went out: the restart point after a crash."""
-        await self._conn.execute(
-            """
-            UPDATE deliveries SET parts_sent = ?, status = ?, finished_at = ?, last_error = NULL
-            WHERE id = ?
-            """,
-            (parts_sent, "sent" if finished else "pending", _iso(now) if finished else None,
-             delivery_id),
-        )  # fmt: skip
-        await self._conn.commit()
-
-    async def retry_delivery_later(
-        self, delivery_id: int, *, attempts: int, at: datetime, error: str
-    ) -> None:
-        await self._conn.execute(
-            "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-            (attempts, _iso(at), error[:500], delivery_id),
-        )
-        await self._conn.commit()
-
-    async def fail_delivery(self, delivery_id: int, *, error: str, now: datetime) -> None:
-        await self._conn.execute(
-            """
-            UPDATE deliveries SET status = 'failed', last_error = ?, finished_at = ?
-            WHERE id = ?
-            """,
-            (error[:500], _iso(now), delivery_id),
-        )
-        await self._conn.commit()
-
-    async def delivery_counts(self) -> DeliveryCounts:
-        async with self._conn.execute(
-            "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
-        ) as cur:
-            counts = {row[0]: row[1] for row in await cur.fetchall()}
-        return DeliveryCounts(
-            pending=counts.get("pending", 0),
-            sent=counts.get("sent", 0),
-            skipped=counts.get("skipped", 0),
-            failed=counts.get("failed", 0),
-        )

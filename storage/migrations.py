@@ -132,6 +132,35 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_by_status ON deliveries (status, next_attempt_at);
     """,
+    # 3: copies in the outbox, so a chat can ask for a digest it already got (`/digest`): the
+    # scheduled delivery is copy 0, each later request the next copy. SQLite cannot change a
+    # UNIQUE constraint in place, so the table is rebuilt with every row kept (copy 0).
+    """
+    CREATE TABLE deliveries_v3 (
+        id              INTEGER PRIMARY KEY,
+        chat_key        TEXT NOT NULL REFERENCES chats(key) ON UPDATE CASCADE ON DELETE CASCADE,
+        subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
+        digest_id       INTEGER NOT NULL REFERENCES digests(id),
+        copy            INTEGER NOT NULL DEFAULT 0, -- 0: scheduled; 1, 2, ...: asked for again
+        status          TEXT NOT NULL,          -- pending | sent | skipped | failed
+        parts_sent      INTEGER NOT NULL DEFAULT 0,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        UNIQUE (chat_key, digest_id, copy)
+    );
+    INSERT INTO deliveries_v3
+        (id, chat_key, subscription_id, digest_id, copy, status, parts_sent, attempts,
+         next_attempt_at, last_error, created_at, finished_at)
+    SELECT id, chat_key, subscription_id, digest_id, 0, status, parts_sent, attempts,
+           next_attempt_at, last_error, created_at, finished_at
+    FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_v3 RENAME TO deliveries;
+    CREATE INDEX deliveries_by_status ON deliveries (status, next_attempt_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -13,12 +13,12 @@ from typing import Any
 
 from bot.chats import ChatService
 from bot.config import load_settings
+from bot.core import Core, open_core
 from bot.cycle import DigestCycle
 from bot.delivery import Channel, Deliverer
-from bot.ratelimit import FloodControl, FloodLimits
-from bot.service import Paperboy, open_paperboy
+from bot.ratelimit import FloodLimits
+from bot.service import Paperboy
 from handlers.telegram.app import TelegramFrontend
-from handlers.telegram.context import Services
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.telegram_server import FakeTelegram, FakeUser, SentMessage
 from tests.pipeline_data import FakeClock, distractor_papers, talking_head_papers
@@ -28,11 +28,24 @@ LISTING = date(2026, 11, 20)
 
 @dataclass
 class Running:
-    app: Paperboy
-    chats: ChatService
-    cycle: DigestCycle
+    core: Core
     frontend: TelegramFrontend
-    deliverer: Deliverer
+
+    @property
+    def app(self) -> Paperboy:
+        return self.core.paperboy
+
+    @property
+    def chats(self) -> ChatService:
+        return self.core.chats
+
+    @property
+    def cycle(self) -> DigestCycle:
+        return self.core.cycle
+
+    @property
+    def deliverer(self) -> Deliverer:
+        return self.core.deliverer
 
 
 class BotHarness:
@@ -60,26 +73,21 @@ class BotHarness:
         )
         self._flood = flood
         self._wrap_sender = wrap_sender
-        self._cm = open_paperboy(self.settings, clock=clock)
+        self._cm = open_core(self.settings, clock=clock)
         self.running: Running | None = None
 
     async def __aenter__(self) -> Running:
-        app = await self._cm.__aenter__()
-        chats = ChatService(app.storage, app.digests, default_language="en", clock=self.clock)
-        services = Services(paperboy=app, chats=chats)
-        frontend = TelegramFrontend(self.settings, services)
+        core = await self._cm.__aenter__()
+        frontend = TelegramFrontend(self.settings, core)
         channel: Channel[Any] = frontend.channel
         if self._wrap_sender is not None:
-            channel = Channel(channel.renderer, self._wrap_sender(channel.sender))
-        flood = FloodControl(self._flood) if self._flood else FloodControl()
-        deliverer = Deliverer(
-            app.storage, app.summarizer, {"telegram": channel}, flood=flood, clock=self.clock
-        )
-        cycle = DigestCycle(app, deliverer, clock=self.clock)
-        services.cycle = cycle
+            channel = Channel(channel.renderer, self._wrap_sender(channel.sender), channel.limits)
+        if self._flood is not None:
+            channel = Channel(channel.renderer, channel.sender, self._flood)
         await frontend.start()
+        core.add_channel("telegram", channel)  # as `paperboy run` does once a frontend is up
         await self.tg.wait_for_poll_async()
-        self.running = Running(app, chats, cycle, frontend, deliverer)
+        self.running = Running(core, frontend)
         return self.running
 
     async def __aexit__(self, *exc: object) -> None:

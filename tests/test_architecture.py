@@ -50,3 +50,9 @@ def test_every_module_has_a_docstring() -> None:
         if path.stat().st_size and ast.get_docstring(ast.parse(path.read_text("utf-8"))) is None
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(("frontend", "other"), [("telegram", "discord"), ("discord", "telegram")])
+def test_frontends_never_import_each_other(frontend: str, other: str) -> None:
+    # What both need belongs in the core; a third platform should need neither.
+    assert offenders(f"handlers/{frontend}", (f"handlers.{other}", other)) == []

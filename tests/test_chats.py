@@ -8,22 +8,34 @@ from pathlib import Path
 
 import pytest
 
-from bot.chats import (
-    MAX_SUBSCRIPTIONS,
-    ChatService,
+from bot.chat_settings import (
     InvalidSetting,
-    NoSuchSubscription,
-    TooManySubscriptions,
+    InvalidTopicNumber,
+    SettingName,
+    apply_setting,
+    choices,
+    current_value,
     parse_delivery_time,
     parse_detail,
     parse_language,
     parse_max_papers,
+    parse_setting_name,
     parse_timezone,
+    parse_topic_number,
 )
-from bot.digest import DigestBuilder
+from bot.chats import (
+    MAX_SUBSCRIPTIONS,
+    ChatPaused,
+    ChatRef,
+    ChatService,
+    NoSuchSubscription,
+    TooManySubscriptions,
+)
+from bot.config import load_settings
+from bot.core import open_core
 from bot.errors import InvalidLanguage, InvalidQuery
-from bot.models import ChatKind, DetailLevel
-from storage import Storage
+from bot.models import Chat, ChatKind, DetailLevel
+from tests.fakes.arxiv_server import FakeArxiv
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -77,18 +89,55 @@ def test_other_settings() -> None:
         parse_language("<b>")
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("3", 3), ("#3", 3), ("３", 3), ("③", 3), ("²", 2), ("٣", 3), (" 12 ", 12)],
+)
+def test_topic_numbers_in_any_script(text: str, number: int) -> None:
+    assert parse_topic_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "abc", "", "1" * 4400, "3.5", "1e3", "∞"])
+def test_bad_topic_numbers_are_explained(text: str) -> None:
+    with pytest.raises(InvalidTopicNumber, match="not a topic number"):
+        parse_topic_number(text)
+
+
+def test_settings_vocabulary_round_trips() -> None:
+    chat = Chat("t:1", ChatKind.PRIVATE)
+    assert parse_setting_name("Language") is SettingName.LANGUAGE
+    assert parse_setting_name("zone") is SettingName.TIMEZONE
+    with pytest.raises(InvalidSetting, match="lang, tz, time"):
+        parse_setting_name("colour")
+    for name in SettingName:
+        for choice in choices(name):
+            changed = apply_setting(chat, name, choice.value)
+            assert current_value(changed, name) == choice.value
+    assert choices(SettingName.TIMEZONE) == ()
+    assert apply_setting(chat, SettingName.TIME, "０８：３０").delivery_time == time(8, 30)
+
+
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[ChatService]:
-    storage = await Storage.open(tmp_path / "chats.db")
-    yield ChatService(
-        storage, DigestBuilder(storage, clock=lambda: NOW), default_language="zh",
-        clock=lambda: NOW,
-    )  # fmt: skip
-    await storage.close()
+    with FakeArxiv() as arxiv:
+        settings = load_settings(
+            ARXIV_API_URL=arxiv.api_url,
+            ARXIV_RSS_URL=arxiv.rss_url,
+            PAPERBOY_DB=str(tmp_path / "chats.db"),
+            PAPERBOY_ARXIV_DELAY="0",
+            PAPERBOY_ARXIV_RETRIES="0",
+            PAPERBOY_LANG="zh",
+        )
+        async with open_core(settings, clock=lambda: NOW) as core:
+            yield core.chats
+
+
+async def enter(service: ChatService, key: str, kind: ChatKind, title: str | None = None) -> Chat:
+    return (await service.enter(ChatRef(key, kind, title))).chat
 
 
 async def test_subscribe_list_unsubscribe(service: ChatService) -> None:
-    chat = await service.chat("t:1", ChatKind.PRIVATE, "Ada")
+    chat = await enter(service, "t:1", ChatKind.PRIVATE, "Ada")
     assert chat.language == "zh"  # the instance's default
     first = await service.subscribe(chat, '"talking head" OR lipsync', by="7")
     assert first.created and first.subscription.number == 1
@@ -100,22 +149,25 @@ async def test_subscribe_list_unsubscribe(service: ChatService) -> None:
         '"talking head" OR lipsync',
         "diffusion",
     ]
-    removed = await service.unsubscribe("t:1", 1)
+    removed = await service.unsubscribe("t:1", "１")
     assert removed.query.startswith('"talking head"')
     assert [s.number for s in await service.subscriptions("t:1")] == [1]
     with pytest.raises(NoSuchSubscription, match="no topic number 5"):
-        await service.unsubscribe("t:1", 5)
+        await service.unsubscribe("t:1", "5")
+    with pytest.raises(InvalidTopicNumber):
+        await service.unsubscribe("t:1", "9" * 4400)
+    assert len(await service.subscriptions("t:1")) == 1  # nothing lost to bad input
 
 
 async def test_bad_query_is_not_stored(service: ChatService) -> None:
-    chat = await service.chat("t:1", ChatKind.PRIVATE)
+    chat = await enter(service, "t:1", ChatKind.PRIVATE)
     with pytest.raises(InvalidQuery):
         await service.subscribe(chat, '"unclosed', by=None)
     assert await service.subscriptions("t:1") == []
 
 
 async def test_subscription_limit(service: ChatService) -> None:
-    chat = await service.chat("t:1", ChatKind.GROUP)
+    chat = await enter(service, "t:1", ChatKind.GROUP)
     for i in range(MAX_SUBSCRIPTIONS):
         await service.subscribe(chat, f"topic{i}", by=None)
     with pytest.raises(TooManySubscriptions):
@@ -124,17 +176,48 @@ async def test_subscription_limit(service: ChatService) -> None:
 
 
 async def test_pause_resume_and_settings_persist(service: ChatService) -> None:
-    chat = await service.chat("t:1", ChatKind.PRIVATE)
+    chat = await enter(service, "t:1", ChatKind.PRIVATE)
     await service.subscribe(chat, "diffusion", by=None)
-    assert (await service.set_paused("t:1", True)).paused
+    assert (await service.set_paused("t:1", True)).chat.paused
+    with pytest.raises(ChatPaused):
+        await service.digest_now("t:1")
     await service.set_paused("t:1", False)
-    await service.set_paused("t:1", True, number=1)
+    result = await service.set_paused("t:1", True, number="1")
+    assert result.subscription is not None and result.subscription.number == 1
     assert (await service.subscriptions("t:1"))[0].paused
-    updated = await service.update(
-        "t:1", timezone="Asia/Tokyo", delivery_time=time(7, 30), detail=DetailLevel.TITLES,
-        max_papers=5, send_empty=True, language="ja",
-    )  # fmt: skip
+    for name, value in [("tz", "Asia/Tokyo"), ("time", "7:30"), ("detail", "titles"),
+                        ("papers", "5"), ("empty", "on"), ("lang", "ja")]:  # fmt: skip
+        updated = await service.change_setting("t:1", name, value)
     assert (updated.timezone, updated.delivery_time, updated.detail, updated.max_papers) == (
         "Asia/Tokyo", time(7, 30), DetailLevel.TITLES, 5,
     )  # fmt: skip
+    assert updated.send_empty and updated.language == "ja"
     assert await service.get("t:1") == updated
+    with pytest.raises(InvalidSetting):
+        await service.change_setting("t:1", "papers", "999")
+    assert await service.get("t:1") == updated  # a bad value changes nothing
+
+
+async def test_a_command_resumes_a_chat_delivery_suspended_but_not_one_a_person_paused(
+    service: ChatService,
+) -> None:
+    await enter(service, "t:1", ChatKind.PRIVATE)
+    await enter(service, "t:2", ChatKind.PRIVATE)
+    await service.suspend("t:1", "Forbidden: bot was blocked by the user")
+    await service.set_paused("t:2", True)
+    assert await service.suspended("t") == ["t:1"]
+    entered = await service.enter(ChatRef("t:1", ChatKind.PRIVATE))
+    assert entered.resumed and not entered.chat.paused
+    entered = await service.enter(ChatRef("t:2", ChatKind.PRIVATE))
+    assert not entered.resumed and entered.chat.paused  # paused by a person: stays paused
+
+
+async def test_regained_access_resumes_only_suspended_chats(service: ChatService) -> None:
+    for key in ("d:1", "d:2", "d:3"):
+        await enter(service, key, ChatKind.CHANNEL)
+    await service.suspend("d:1", "Missing Access")
+    await service.suspend("d:2", "Missing Permissions")
+    await service.set_paused("d:3", True)
+    assert await service.regained_access(["d:1", "d:3", "d:404"]) == ["d:1"]
+    assert await service.suspended("d") == ["d:2"]
+    assert (await service.get("d:3")).paused  # type: ignore[union-attr]

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.chats import ChatService
+from bot.chats import ChatRef, ChatService
 from bot.config import load_settings
+from bot.core import open_core
 from bot.cycle import DigestCycle
 from bot.delivery import (
     Channel,
@@ -25,8 +26,8 @@ from bot.delivery import (
     TemporaryFailure,
 )
 from bot.models import Chat, ChatKind, Digest
-from bot.ratelimit import FloodControl, FloodLimits
-from bot.service import Paperboy, open_paperboy
+from bot.ratelimit import FloodLimits
+from bot.service import Paperboy
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.pipeline_data import TOPIC, FakeClock, paper, talking_head_papers
 
@@ -44,13 +45,15 @@ class Recorder:
     sent: list[tuple[str, str]] = field(default_factory=list)
     faults: dict[str, list[BaseException]] = field(default_factory=dict)  # by chat key
     crash_after: int | None = None
+    keys: list[str] = field(default_factory=list)  # idempotency keys, in sending order
 
     def render(self, chat: Chat, digest: Digest) -> Sequence[str]:
         if not digest.entries:
             return [f"empty {digest.query}"]
         return [f"{digest.query} | {e.paper.id}" for e in digest.entries]
 
-    async def send(self, chat: Chat, message: str) -> None:
+    async def send(self, chat: Chat, message: str, *, key: str = "") -> None:
+        self.keys.append(key)
         queued = self.faults.get(chat.key)
         if queued:
             raise queued.pop(0)
@@ -77,6 +80,7 @@ class Bot:
     app: Paperboy
     chats: ChatService
     cycle: DigestCycle
+    deliverer: Deliverer
     recorder: Recorder
 
 
@@ -98,26 +102,23 @@ class running_bot:
             PAPERBOY_CATEGORIES="cs",
         )
         self.clock, self.recorder = clock, recorder
-        self._cm = open_paperboy(self.settings, clock=clock)
+        self._cm = open_core(self.settings, clock=clock)
 
     async def __aenter__(self) -> Bot:
-        app = await self._cm.__aenter__()
-        chats = ChatService(app.storage, app.digests, default_language="en", clock=self.clock)
-        channel: Channel[object] = Channel(self.recorder, self.recorder)  # type: ignore[arg-type]
-        fast = FloodControl(FloodLimits(per_second=1e6, private_interval=0, group_per_minute=1e9))
-        deliverer = Deliverer(
-            app.storage, app.summarizer, {"t": channel}, flood=fast, clock=self.clock
-        )
-        return Bot(app, chats, DigestCycle(app, deliverer, clock=self.clock), self.recorder)
+        core = await self._cm.__aenter__()
+        fast = FloodLimits(per_second=1e6, private_interval=0, group_per_minute=1e9)
+        core.add_channel("t", Channel(self.recorder, self.recorder, fast))
+        return Bot(core.paperboy, core.chats, core.cycle, core.deliverer, self.recorder)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._cm.__aexit__(None, None, None)
 
 
-async def add_chat(bot: Bot, key: str, query: str = TOPIC, **settings: object) -> Chat:
-    chat = await bot.chats.chat(key, ChatKind.PRIVATE)
-    if settings:
-        chat = await bot.chats.update(key, **settings)
+async def add_chat(bot: Bot, key: str, query: str = TOPIC, **settings: str) -> Chat:
+    """A private chat following `query`, with settings as people type them (tz="Europe/Berlin")."""
+    chat = (await bot.chats.enter(ChatRef(key, ChatKind.PRIVATE))).chat
+    for name, value in settings.items():
+        chat = await bot.chats.change_setting(key, name, value)
     await bot.chats.subscribe(chat, query, by="u1")
     return chat
 
@@ -139,7 +140,7 @@ async def test_nothing_before_the_chosen_local_time(
     bot: Bot, fake: FakeArxiv, clock: FakeClock
 ) -> None:
     fake.announce(MON, new=talking_head_papers(MON))
-    await add_chat(bot, "t:1", timezone="Europe/Berlin", delivery_time=time(9, 0))
+    await add_chat(bot, "t:1", tz="Europe/Berlin", time="09:00")
     await bot.cycle.tick()  # 07:00 Berlin
     assert bot.recorder.sent == []
     clock.advance(hours=2, minutes=1)
@@ -152,7 +153,7 @@ async def test_empty_digests_are_silent_unless_asked(
 ) -> None:
     fake.announce(MON, new=talking_head_papers(MON))
     await add_chat(bot, "t:quiet", "quantum gravity")
-    await add_chat(bot, "t:noted", "quantum gravity", send_empty=True)
+    await add_chat(bot, "t:noted", "quantum gravity", empty="on")
     report = await bot.cycle.tick()
     assert report.skipped == 1 and report.planned == 1
     assert bot.recorder.sent == [("t:noted", "empty quantum gravity")]
@@ -234,8 +235,8 @@ async def test_stop_finishes_the_message_in_flight_and_saves_progress(
         await add_chat(first, "t:1")
         original = recorder.send
 
-        async def send_then_stop(chat: Chat, message: str) -> None:
-            await original(chat, message)
+        async def send_then_stop(chat: Chat, message: str, *, key: str = "") -> None:
+            await original(chat, message, key=key)
             first.cycle.stop.set()  # SIGTERM arrives while this message is in flight
 
         recorder.send = send_then_stop  # type: ignore[method-assign]
@@ -253,7 +254,7 @@ async def test_digests_that_fell_due_while_down_go_out_on_start(
     fake.announce(MON, new=talking_head_papers(MON))
     recorder = Recorder()
     async with running_bot(fake, tmp_path, clock, recorder) as first:
-        await add_chat(first, "t:1", delivery_time=time(8, 0))
+        await add_chat(first, "t:1", time="08:00")
     clock.advance(days=1)  # down past 08:00 the next day
     async with running_bot(fake, tmp_path, clock, recorder) as second:
         await second.cycle.tick()

@@ -14,7 +14,8 @@ from bot.digest import DigestRequest
 from bot.errors import InvalidArxivId, InvalidQuery, PaperNotFound
 from bot.models import SummarySource, UpdateNote
 from bot.query import parse_query
-from bot.service import Paperboy, open_paperboy
+from bot.core import open_core
+from bot.service import Paperboy
 from bot.source import ArxivSource
 from tests.fakes.arxiv_data import make_paper, next_version
 from tests.fakes.arxiv_server import FakeArxiv, Fault
@@ -64,7 +65,8 @@ async def app(fake: FakeArxiv, tmp_path: Path, clock: FakeClock) -> AsyncIterato
         api_url=fake.api_url, rss_url=fake.rss_url, delay_seconds=0, retries=2,
         backoff_seconds=0.01, timeout_seconds=2,
     )  # fmt: skip
-    async with open_paperboy(settings, clock=clock, source=source) as paperboy:
+    async with open_core(settings, clock=clock, source=source) as core:
+        paperboy = core.paperboy
         yield paperboy
 
 
@@ -214,7 +216,8 @@ async def test_arxiv_requests_per_cycle_do_not_depend_on_topics(
     for n_topics in (1, 40):
         fake.clear_requests()
         settings = make_settings(fake, tmp_path / str(n_topics))
-        async with open_paperboy(settings, clock=clock) as app:
+        async with open_core(settings, clock=clock) as core:
+            app = core.paperboy
             for i in range(n_topics):
                 await app.digest(f'"talking head" OR topic{i}')
         counts.append(len(fake.requests))
@@ -268,7 +271,8 @@ async def test_batch_digests_equal_one_at_a_time(
     results = []
     for batch in (False, True):
         settings = make_settings(fake, tmp_path / f"batch-{batch}")
-        async with open_paperboy(settings, clock=clock) as app:
+        async with open_core(settings, clock=clock) as core:
+            app = core.paperboy
             await app.refresh()
             requests = [DigestRequest(f"chat:{i}", parse_query(q)) for i, q in enumerate(queries)]
             if batch:
@@ -298,10 +302,12 @@ async def test_a_new_process_looks_at_the_feed_again(
 ) -> None:
     fake.announce(MON, new=talking_head_papers(MON))
     settings = make_settings(fake, tmp_path)
-    async with open_paperboy(settings, clock=clock) as first:
+    async with open_core(settings, clock=clock) as core:
+        first = core.paperboy
         await first.digest(TOPIC)
     later = paper(40, "Lip Sync in the Wild", "Lip sync for any video.", listing=TUE)
     fake.announce(TUE, new=[later])  # the feed changed; our clock did not move
-    async with open_paperboy(settings, clock=clock) as second:
+    async with open_core(settings, clock=clock) as core:
+        second = core.paperboy
         digest = await second.digest(TOPIC)
     assert titles(digest.new_entries) == [later.title]

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.models import SummarySource
-from bot.service import open_paperboy
+from bot.core import open_core
 from handlers.cli import main
 from handlers.terminal.text import render_digest
 from tests.fakes.arxiv_server import FakeArxiv
@@ -58,7 +58,8 @@ async def test_llm_calls_do_not_grow_with_subscribers(
 ) -> None:
     with FakeLLMServer() as llm:
         settings = load_settings(**env_for(fake, llm, tmp_path))
-        async with open_paperboy(settings, clock=clock) as app:
+        async with open_core(settings, clock=clock) as core:
+            app = core.paperboy
             for chat in range(50):
                 digest = await app.digest(TOPIC, audience=f"chat:{chat}", language="zh")
                 assert len(digest.summaries) == 3
@@ -68,7 +69,8 @@ async def test_llm_calls_do_not_grow_with_subscribers(
             await app.digest(TOPIC, audience="chat:x", language="en")
             assert llm.calls == 6  # a new language is a new summary
         # A restart reads the cache from SQLite instead of asking again.
-        async with open_paperboy(settings, clock=clock) as app:
+        async with open_core(settings, clock=clock) as core:
+            app = core.paperboy
             await app.digest(TOPIC, audience="chat:new", language="zh")
         assert llm.calls == 6
 
@@ -78,7 +80,8 @@ async def test_llm_outage_falls_back_to_labelled_extractive_summaries(
 ) -> None:
     with FakeLLMServer(default=SERVER_ERROR) as llm:
         settings = load_settings(**env_for(fake, llm, tmp_path))
-        async with open_paperboy(settings, clock=clock) as app:
+        async with open_core(settings, clock=clock) as core:
+            app = core.paperboy
             digest = await app.digest(TOPIC)
             assert len(digest.new_entries) == 3
             assert {s.source for s in digest.summaries.values()} == {SummarySource.EXTRACTIVE}

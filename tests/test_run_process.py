@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.chats import ChatService
-from bot.digest import DigestBuilder
+from bot.chats import ChatRef
+from bot.config import load_settings
+from bot.core import open_core
 from bot.models import ChatKind
 from bot.service import utc_now as clock
-from storage import Storage
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.telegram_server import FakeTelegram, FloodLimits
 from tests.telegram_harness import announce_talking_heads
@@ -62,13 +62,18 @@ def test_sigterm_mid_fan_out_then_restart(
     chat_ids = [u.id for u in users]
 
     async def subscribe_all() -> None:
-        async with await Storage.open(db) as storage:
-            chats = ChatService(
-                storage, DigestBuilder(storage, clock=clock), default_language="en", clock=clock
-            )
+        settings = load_settings(
+            ARXIV_API_URL=arxiv.api_url,
+            ARXIV_RSS_URL=arxiv.rss_url,
+            PAPERBOY_DB=str(db),
+            PAPERBOY_ARXIV_DELAY="0",
+            PAPERBOY_CATEGORIES="cs,eess",
+        )
+        async with open_core(settings, clock=clock) as core:
             for chat_id in chat_ids:
-                chat = await chats.chat(f"telegram:{chat_id}", ChatKind.PRIVATE)
-                await chats.subscribe(chat, TOPIC, by=None)
+                ref = ChatRef(f"telegram:{chat_id}", ChatKind.PRIVATE)
+                chat = (await core.chats.enter(ref)).chat
+                await core.chats.subscribe(chat, TOPIC, by=None)
 
     asyncio.run(subscribe_all())
     env = {

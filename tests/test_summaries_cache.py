@@ -226,10 +226,10 @@ async def test_the_real_storage_gives_back_what_was_computed(
 
     server.when("LipSync-XL", INVALID_JSON, INVALID_JSON, then=VALID)
     async with await Storage.open(tmp_path / "paperboy.db") as storage:
-        fresh = await Summarizer(storage, llm).summarize(PAPER, "zh")
-        cached = await Summarizer(storage, llm).summarize(PAPER, "zh")
-        ok = await Summarizer(storage, llm).summarize(PAPER, "en")
-        again = await Summarizer(storage, llm).summarize(PAPER, "en")
+        fresh = await Summarizer(storage.summaries, llm).summarize(PAPER, "zh")
+        cached = await Summarizer(storage.summaries, llm).summarize(PAPER, "zh")
+        ok = await Summarizer(storage.summaries, llm).summarize(PAPER, "en")
+        again = await Summarizer(storage.summaries, llm).summarize(PAPER, "en")
     assert fresh == cached == extractive_summary(PAPER)
     assert ok == again and ok.source is SummarySource.LLM
     assert server.calls == 3

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.chats import ChatRef
 from bot.models import Chat
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.telegram_server import FakeTelegram, FloodLimits
@@ -273,7 +274,7 @@ async def test_fan_out_within_flood_limits_while_commands_stay_responsive(
         async with BotHarness(arxiv, tg, tmp_path / "fan.db", clock) as bot:
             users = [tg.add_user(f"U{i}") for i in range(40)]
             for u in users:
-                chat = await bot.chats.chat(f"telegram:{u.id}", kind=_private())
+                chat = (await bot.chats.enter(ChatRef(f"telegram:{u.id}", _private()))).chat
                 await bot.chats.subscribe(chat, TOPIC, by=None)
             fan_out = asyncio.create_task(bot.cycle.tick())
             await tg.wait_until_async(lambda: tg.counters.sent >= 5, timeout=20)
@@ -307,10 +308,10 @@ class _CrashAfter:
     def __init__(self, inner: Any, limit: int) -> None:
         self._inner, self._limit = inner, limit
 
-    async def send(self, chat: Chat, message: Any) -> None:
+    async def send(self, chat: Chat, message: Any, *, key: str) -> None:
         if _CrashAfter.sent >= self._limit:
             raise Crash()
-        await self._inner.send(chat, message)
+        await self._inner.send(chat, message, key=key)
         _CrashAfter.sent += 1
 
 
@@ -324,7 +325,7 @@ async def test_crash_mid_fan_out_then_restart_delivers_the_rest_once(
     harness = BotHarness(arxiv, tg, db, clock, wrap_sender=lambda s: _CrashAfter(s, 3))
     async with harness as first:
         for u in users:
-            chat = await first.chats.chat(f"telegram:{u.id}", kind=_private())
+            chat = (await first.chats.enter(ChatRef(f"telegram:{u.id}", _private()))).chat
             await first.chats.subscribe(chat, TOPIC, by=None)
         with pytest.raises(Crash):
             await first.cycle.tick()

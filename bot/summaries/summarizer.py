@@ -20,13 +20,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Protocol
 
 from bot.models import CachedSummary, Paper, Summary, SummaryKey, SummarySource
 from bot.summaries.extractive import extractive_summary
 from bot.summaries.languages import normalize_language
 from bot.summaries.llm import LLMFailure, LLMSummarizer
 from bot.summaries.prompts import PROMPT_VERSION
+from storage.interfaces import SummaryStore
 
 __all__ = [
     "DEFAULT_RETRY_FAILED_AFTER",
@@ -41,18 +41,6 @@ log = logging.getLogger(__name__)
 
 EXTRACTIVE_MODEL = "extractive"
 DEFAULT_RETRY_FAILED_AFTER = timedelta(hours=6)
-
-
-class SummaryStore(Protocol):
-    """What the summarizer needs from storage."""
-
-    async def get_summaries(self, keys: Sequence[SummaryKey]) -> dict[SummaryKey, CachedSummary]:
-        """The cached entries among `keys` (missing keys are simply absent)."""
-        ...
-
-    async def put_summary(self, key: SummaryKey, cached: CachedSummary) -> None:
-        """Insert or replace the entry for `key`."""
-        ...
 
 
 def _utcnow() -> datetime:

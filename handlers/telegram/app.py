@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -20,40 +20,33 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot import replies
 from bot.config import Settings
+from bot.core import Core
 from bot.delivery import Channel
 from bot.errors import SourceUnavailable, UserError
+from bot.frontend import PlatformUnreachable, TokenRejected
+from bot.rich import plain_text
 from handlers.telegram import commands
-from handlers.telegram.context import PaperboyContext, Services
+from handlers.telegram.context import PaperboyContext
 from handlers.telegram.delivery import telegram_channel
 from handlers.telegram.render import OutMessage
 
 log = logging.getLogger(__name__)
 
-COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "en": [
-        ("subscribe", 'Follow a topic: /subscribe "talking head" OR lipsync'),
-        ("list", "Topics of this chat"),
-        ("unsubscribe", "Stop following a topic"),
-        ("digest", "The latest digest, now"),
-        ("paper", "One paper: /paper 2409.03605"),
-        ("settings", "Language, time, time zone, detail"),
-        ("pause", "Pause digests"),
-        ("resume", "Resume digests"),
-        ("help", "Query language and commands"),
-    ],
-    "zh": [
-        ("subscribe", '订阅主题：/subscribe "talking head" OR lipsync'),
-        ("list", "本聊天的订阅主题"),
-        ("unsubscribe", "取消订阅主题"),
-        ("digest", "立即发送最新摘要"),
-        ("paper", "查看论文：/paper 2409.03605"),
-        ("settings", "语言、时间、时区、详细程度"),
-        ("pause", "暂停推送"),
-        ("resume", "恢复推送"),
-        ("help", "查询语法与命令"),
-    ],
-}
+
+# The command menu, in the order people need them; descriptions come from the core.
+MENU = (
+    "subscribe",
+    "list",
+    "unsubscribe",
+    "digest",
+    "paper",
+    "settings",
+    "pause",
+    "resume",
+    "help",
+)
 
 Handler = Any  # a coroutine function (Update, PaperboyContext) -> None
 
@@ -76,32 +69,36 @@ async def on_error(update: object, context: PaperboyContext) -> None:
     error = context.error
     message = update.effective_message if isinstance(update, Update) else None
     query = update.callback_query if isinstance(update, Update) else None
+    language = "en"
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is not None and user.language_code:
+        language = user.language_code
     try:
         if isinstance(error, UserError):
             if message is not None and query is None:
-                await commands.reply_error(message, error)
+                await commands.reply_rich(message, replies.user_error(error))
             elif query is not None:
                 await query.answer(str(error)[:190], show_alert=True)
             return
         if isinstance(error, SourceUnavailable):
             log.warning("arXiv unavailable while answering: %s", error)
-            text = "arXiv is not answering right now. Please try again in a few minutes."
+            text = replies.arxiv_unavailable(language)
         else:
             log.error("handler failed", exc_info=error)
-            text = "Sorry, something went wrong on my side. It has been logged."
+            text = replies.something_went_wrong(language)
         if query is not None:
-            await query.answer(text[:190], show_alert=True)
+            await query.answer(plain_text(text)[:190], show_alert=True)
         elif message is not None:
-            await message.reply_text(text)
+            await commands.reply_rich(message, text)
     except TelegramError as exc:  # e.g. the user blocked the bot meanwhile
         log.info("could not report an error to the chat: %s", exc)
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu, in English and (for Chinese-language clients) Chinese."""
-    for language, entries in COMMANDS.items():
+    for language in ("en", "zh"):
         await application.bot.set_my_commands(
-            [BotCommand(name, description) for name, description in entries],
+            [BotCommand(name, replies.describe_command(name, language)) for name in MENU],
             language_code=None if language == "en" else language,
         )
 
@@ -109,7 +106,9 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
 class TelegramFrontend:
     """Builds the Application and runs it on the current event loop."""
 
-    def __init__(self, settings: Settings, services: Services) -> None:
+    platform = "telegram"
+
+    def __init__(self, settings: Settings, core: Core) -> None:
         if settings.telegram_bot_token is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         # Opt into python-telegram-bot's coming timedelta durations (RetryAfter.retry_after);
@@ -128,18 +127,27 @@ class TelegramFrontend:
             .post_init(set_commands)
             .build()
         )
-        self.application.bot_data["services"] = services
+        self.application.bot_data["core"] = core
         for name, handler in HANDLERS.items():
             self.application.add_handler(CommandHandler(name, handler))
         self.application.add_handler(CallbackQueryHandler(commands.on_button))
         self.application.add_error_handler(on_error)
-        self.channel: Channel[OutMessage] = telegram_channel(self.application.bot)
+        self._channel: Channel[OutMessage] = telegram_channel(self.application.bot)
+
+    @property
+    def channel(self) -> Channel[OutMessage]:
+        return self._channel
 
     async def start(self) -> None:
         app = self.application
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
+        try:
+            await app.initialize()
+            if app.post_init is not None:
+                await app.post_init(app)
+        except InvalidToken:
+            raise TokenRejected("TELEGRAM_BOT_TOKEN", "Telegram") from None
+        except NetworkError as exc:  # TimedOut included; the Bot API or the network is down
+            raise PlatformUnreachable(f"Telegram Bot API: {exc}") from None
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)

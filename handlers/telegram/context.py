@@ -1,30 +1,18 @@
-"""What every Telegram handler can reach: the core services, through a typed context."""
+"""What every Telegram handler can reach: the core, through a typed context."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.chats import ChatService
-from bot.cycle import DigestCycle
-from bot.service import Paperboy
-
-
-@dataclass
-class Services:
-    """The core, as the Telegram frontend sees it. Built in the entry point, never imported."""
-
-    paperboy: Paperboy
-    chats: ChatService
-    cycle: DigestCycle | None = None  # None in tests that drive handlers without a scheduler
+from bot.core import Core
 
 
 class PaperboyContext(
     CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
 ):
-    """`context.services` instead of untyped `context.bot_data[...]` lookups."""
+    """`context.core` instead of untyped `context.bot_data[...]` lookups."""
 
     def __init__(
         self,
@@ -35,10 +23,10 @@ class PaperboyContext(
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
     @property
-    def services(self) -> Services:
-        services = self.application.bot_data["services"]
-        assert isinstance(services, Services)
-        return services
+    def core(self) -> Core:
+        core = self.application.bot_data["core"]
+        assert isinstance(core, Core)
+        return core
 
 
 def chat_key(chat_id: int) -> str:

@@ -19,6 +19,7 @@ from bot.delivery import (
 )
 from bot.delivery import RetryAfter as CoreRetryAfter
 from bot.models import Chat, Digest
+from bot.ratelimit import TELEGRAM_LIMITS, FloodLimits
 from handlers.telegram.context import chat_key
 from handlers.telegram.render import (
     OutMessage,
@@ -58,7 +59,8 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat: Chat, message: OutMessage) -> None:
+    async def send(self, chat: Chat, message: OutMessage, *, key: str) -> None:
+        # `key` is unused: the Bot API has no idempotency key (see the README's guarantee).
         await send_message(self._bot, int(chat.platform_id), message)
 
 
@@ -86,5 +88,5 @@ async def send_message(bot: Bot, chat_id: int, message: OutMessage) -> None:
         raise TemporaryFailure(str(exc) or type(exc).__name__) from exc
 
 
-def telegram_channel(bot: Bot) -> Channel[OutMessage]:
-    return Channel(renderer=TelegramRenderer(), sender=TelegramSender(bot))
+def telegram_channel(bot: Bot, limits: FloodLimits = TELEGRAM_LIMITS) -> Channel[OutMessage]:
+    return Channel(renderer=TelegramRenderer(), sender=TelegramSender(bot), limits=limits)

@@ -2,6 +2,8 @@
 
 Pure functions from core objects to `OutMessage` values (Telegram HTML for ``parse_mode="HTML"``
 plus rows of platform-neutral `Button`s); `to_reply_markup` turns the buttons into PTB's type.
+The words and facts come from the core's views (`bot.present`); this module only adds Telegram's
+markup, icons and buttons, and fits the result into Telegram's limits.
 
 Every message respects Telegram's limits, whatever the input:
 
@@ -27,16 +29,19 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.links import paper_links
-from bot.models import (
-    DetailLevel,
-    Digest,
-    DigestEntry,
-    Link,
-    LinkKind,
-    Paper,
-    Summary,
-    SummarySource,
+from bot.models import DetailLevel, Digest, LinkKind, Paper, Summary
+from bot.present import (
+    DigestView,
+    LinkView,
+    PaperLabels,
+    PaperView,
+    UpdatedView,
+    digest_view,
+    is_arxiv_id,
+    no_papers_note,
+    paper_card,
+    paper_details,
+    strings_for,
 )
 from handlers.telegram.html import (
     MAX_ENTITIES,
@@ -56,7 +61,6 @@ from handlers.telegram.html import (
     utf16_length,
     visible_length,
 )
-from handlers.telegram.i18n import Strings, strings_for
 
 __all__ = [
     "MAX_BUTTONS",
@@ -99,11 +103,7 @@ _COMMENT_CAP = 600
 _URL_CAP = 1000  # longer hrefs are left out: they would eat the raw-size budget
 _URL_SHOWN = 60
 
-_COMPACT_KINDS = (LinkKind.CODE, LinkKind.PROJECT, LinkKind.DATA, LinkKind.MODEL, LinkKind.DEMO)
 _LINK_ICONS = {LinkKind.PDF: "📄 ", LinkKind.CODE: "💻 "}
-
-_NEW_ID_RE = re.compile(r"[0-9]{4}\.[0-9]{4,5}(?:v[1-9][0-9]*)?")
-_OLD_ID_RE = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?/[0-9]{7}(?:v[1-9][0-9]*)?")
 
 
 # --- Public value types ---------------------------------------------------------------------
@@ -151,7 +151,7 @@ def to_reply_markup(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup
 
 def details_callback(paper_id: str) -> str:
     """Callback data for "show the details of paper `paper_id`" (any arXiv id form, ≤ 64 bytes)."""
-    if not (_NEW_ID_RE.fullmatch(paper_id) or _OLD_ID_RE.fullmatch(paper_id)):
+    if not is_arxiv_id(paper_id):
         raise ValueError(f"not an arXiv id: {paper_id[:40]!r}")
     data = _CALLBACK_PREFIX + paper_id
     if len(data.encode()) > MAX_CALLBACK_BYTES:
@@ -167,20 +167,22 @@ def parse_details_callback(data: str) -> str | None:
     if not data.startswith(_CALLBACK_PREFIX):
         return None
     paper_id = data[len(_CALLBACK_PREFIX) :]
-    if _NEW_ID_RE.fullmatch(paper_id) or _OLD_ID_RE.fullmatch(paper_id):
+    if is_arxiv_id(paper_id):
         return paper_id
     return None
 
 
-def _details_data(paper: Paper) -> str | None:
-    try:
-        return details_callback(paper.id)
-    except ValueError:
+def _details_data(details_id: str | None) -> str | None:
+    if details_id is None:
         return None  # not an arXiv id (never from arXiv itself): the title link still works
+    try:
+        return details_callback(details_id)
+    except ValueError:
+        return None
 
 
-def _details_button(number: int, paper: Paper) -> Button | None:
-    data = _details_data(paper)
+def _details_button(number: int | None, details_id: str | None) -> Button | None:
+    data = _details_data(details_id)
     return Button(f"ℹ️ {number}", callback_data=data) if data is not None else None
 
 
@@ -195,73 +197,46 @@ def _rows(buttons: Sequence[Button]) -> tuple[tuple[Button, ...], ...]:
 # --- Paper fragments ------------------------------------------------------------------------
 
 
-def _link_of(paper: Paper, kind: LinkKind) -> Link | None:
-    return next((link for link in paper_links(paper) if link.kind is kind), None)
-
-
-def _abs_url(paper: Paper) -> str:
-    return f"https://arxiv.org/abs/{paper.id}"
-
-
-def _authors(paper: Paper, s: Strings, limit: int, *, count: bool) -> str:
-    names = [name for name in (clean_text(a) for a in paper.authors) if name]
-    if not names:
-        return s.unknown_authors
-    if len(names) <= limit:
-        return s.list_sep.join(names)
-    head = s.list_sep.join(names[:limit])
-    return s.et_al_count.format(names=head, n=len(names)) if count else s.et_al.format(names=head)
-
-
-def _categories(paper: Paper) -> str:
-    cats = list(dict.fromkeys(paper.categories))
-    primary = paper.primary_category or (cats[0] if cats else None)
-    if primary is None:
-        return ""
-    return ", ".join([primary, *(c for c in cats if c != primary)])
-
-
 def _a(url: str, label: str) -> str:
     return f'<a href="{attr(url)}">{escape(label)}</a>'
 
 
-def _tldr_line(summary: Summary, s: Strings) -> Line:
-    tag = f"<i>{escape(s.extractive)}</i>" if summary.source is SummarySource.EXTRACTIVE else ""
+def _tldr_line(view: PaperView) -> Line:
+    labels = view.labels
+    tag = f"<i>{escape(labels.extractive)}</i>" if view.extractive else ""
     return Line(
-        [f"<b>{escape(s.tldr)}</b>{tag}{escape(s.colon)}", Text.of(summary.tldr, _SUMMARY_CAP)]
+        [
+            f"<b>{escape(labels.tldr)}</b>{tag}{escape(labels.colon)}",
+            Text.of(view.tldr or "", _SUMMARY_CAP),
+        ]
     )
 
 
-def _bullets(summary: Summary) -> list[Line]:
-    return [Line(["• ", Text.of(t, _SUMMARY_CAP)]) for t in summary.takeaways if clean_text(t)]
+def _bullets(view: PaperView) -> list[Line]:
+    return [Line(["• ", Text.of(t, _SUMMARY_CAP)]) for t in view.takeaways]
 
 
-def _compact_links(paper: Paper, s: Strings) -> Line | None:
+def _compact_links(view: PaperView) -> Line | None:
     """``📄 PDF · HTML · 💻 Code · Project``: this version's files, then the first of each kind."""
-    links = paper_links(paper)
-    chosen = [link for link in links if link.kind in (LinkKind.PDF, LinkKind.HTML)]
-    for kind in _COMPACT_KINDS:
-        chosen.extend([link for link in links if link.kind is kind][:1])
     shown = [
-        _LINK_ICONS.get(link.kind, "") + _a(link.url, s.link_labels[link.kind])
-        for link in chosen
+        _LINK_ICONS.get(link.kind, "") + _a(link.url, link.label)
+        for link in view.compact_links
         if len(link.url) <= _URL_CAP
     ]
     return Line([_SEP.join(shown)], optional=True) if shown else None
 
 
-def _title_line(paper: Paper, prefix: str = "") -> Line:
-    url = attr(_abs_url(paper))
-    return Line([f'<b>{prefix}<a href="{url}">', Text.of(paper.title, _TITLE_CAP), "</a></b>"])
+def _title_line(view: PaperView, prefix: str = "") -> Line:
+    url = attr(view.abs_url)
+    return Line([f'<b>{prefix}<a href="{url}">', Text.of(view.title, _TITLE_CAP), "</a></b>"])
 
 
-def _meta_line(paper: Paper, s: Strings) -> Line:
-    parts: list[Part] = [f"<code>{escape(paper.versioned_id)}</code>"]
-    categories = _categories(paper)
-    if categories:
-        parts += [_SEP, Text.of(categories, 200)]
-    if paper.published is not None:
-        parts.append(_SEP + escape(s.submitted.format(date=s.long_date(paper.published.date()))))
+def _meta_line(view: PaperView) -> Line:
+    parts: list[Part] = [f"<code>{escape(view.versioned_id)}</code>"]
+    if view.categories:
+        parts += [_SEP, Text.of(", ".join(view.categories), 200)]
+    if view.submitted is not None:
+        parts.append(_SEP + escape(view.submitted))
     return Line(parts)
 
 
@@ -277,59 +252,36 @@ class _Block:
     button: Button | None = None
 
 
-def _span(digest: Digest, s: Strings) -> str | None:
-    if digest.through is None:
-        return None
-    span = s.long_date(digest.through)
-    since = digest.since
-    if since is not None and since < digest.through:
-        same_year = since.year == digest.through.year
-        span = f"{s.short_date(since) if same_year else s.long_date(since)} – {span}"
-    return span
-
-
-def _digest_header(digest: Digest, s: Strings, name: str, title: str | None) -> str:
-    lines = [f"📰 <b>{escape(name)}</b>"]
-    if title:
-        lines.append(f"<i>{escape(shorten(clean_text(digest.query), _QUERY_CAP))}</i>")
-    facts = [_span(digest, s), s.new_papers(len(digest.new_entries))]
-    hidden = digest.total_matched - len(digest.new_entries)
-    if hidden > 0:
-        facts.append(s.more_not_shown(hidden))
-    lines.append(escape(_SEP.join(f for f in facts if f)))
+def _digest_header(view: DigestView) -> str:
+    lines = [f"📰 <b>{escape(shorten(view.name, _NAME_CAP))}</b>"]
+    if view.query is not None:
+        lines.append(f"<i>{escape(shorten(view.query, _QUERY_CAP))}</i>")
+    lines.append(escape(view.facts))
     return "\n".join(lines)
 
 
-def _paper_lines(
-    number: int, paper: Paper, summary: Summary | None, detail: DetailLevel, s: Strings
-) -> list[Line]:
-    lines = [_title_line(paper, f"{number}. ")]
-    byline: list[Part] = ["<i>", Text.of(_authors(paper, s, 3, count=False), _AUTHOR_CAP), "</i>"]
-    primary = paper.primary_category or (paper.categories[0] if paper.categories else None)
-    if primary:
-        byline += [_SEP, Text.of(primary, 40)]
+def _paper_lines(view: PaperView, detail: DetailLevel) -> list[Line]:
+    lines = [_title_line(view, f"{view.number}. ")]
+    byline: list[Part] = ["<i>", Text.of(view.authors_short, _AUTHOR_CAP), "</i>"]
+    if view.primary_category:
+        byline += [_SEP, Text.of(view.primary_category, 40)]
     lines.append(Line(byline))
     if detail is DetailLevel.TITLES:
         return lines
-    if summary is not None and clean_text(summary.tldr):
-        lines.append(_tldr_line(summary, s))
-        if detail is DetailLevel.FULL:
-            lines += _bullets(summary)
-    links = _compact_links(paper, s)
+    if view.tldr is not None:
+        lines.append(_tldr_line(view))
+        lines += _bullets(view)  # none unless the detail level is FULL
+    links = _compact_links(view)
     if links is not None:
         lines.append(links)
     return lines
 
 
-def _updated_lines(number: int, entry: DigestEntry, s: Strings) -> list[Line]:
-    paper = entry.paper
-    if entry.previous_version is not None:
-        note = s.updated_to.format(v=paper.version, was=entry.previous_version)
-    else:
-        note = s.updated_to_only.format(v=paper.version)
-    url = attr(_abs_url(paper))
-    title = Text.of(paper.title, _TITLE_CAP)
-    return [Line([f'<b>{number}.</b> <a href="{url}">', title, f"</a>{_SEP}<i>{escape(note)}</i>"])]
+def _updated_lines(view: UpdatedView) -> list[Line]:
+    url = attr(view.abs_url)
+    title = Text.of(view.title, _TITLE_CAP)
+    note = f"</a>{_SEP}<i>{escape(view.note)}</i>"
+    return [Line([f'<b>{view.number}.</b> <a href="{url}">', title, note])]
 
 
 def _pack(header: str, blocks: Sequence[_Block], continuation: str) -> list[OutMessage]:
@@ -366,64 +318,55 @@ def render_digest(
     `title` replaces the topic query as the heading (the query is then shown under it).
     A digest without any entry renders as `render_empty_digest`.
     """
-    s = strings_for(language)
-    new, updated = digest.new_entries, digest.updated_entries
-    if not new and not updated:
+    view = digest_view(digest, detail=detail, language=language, title=title)
+    if view.is_empty:
         return [render_empty_digest(digest, language=language)]
-    name = shorten(clean_text(title or digest.query), _NAME_CAP)
-    header = _digest_header(digest, s, name, title)
-    continuation = f"📰 <i>{escape(s.continued.format(topic=shorten(name, 80)))}</i>"
+    header = _digest_header(view)
+    topic = shorten(shorten(view.name, _NAME_CAP), 80)
+    continuation = f"📰 <i>{escape(strings_for(language).continued.format(topic=topic))}</i>"
 
     blocks: list[_Block] = []
-    number = 0
-    for entry in new:
-        number += 1
-        summary = digest.summaries.get(entry.paper.id)
-        lines = _paper_lines(number, entry.paper, summary, detail, s)
-        blocks.append(_Block(lines, "\n\n", _details_button(number, entry.paper)))
-    for i, entry in enumerate(updated):
-        number += 1
-        lines = _updated_lines(number, entry, s)
+    for paper in view.papers:
+        lines = _paper_lines(paper, view.detail)
+        blocks.append(_Block(lines, "\n\n", _details_button(paper.number, paper.details_id)))
+    for i, updated in enumerate(view.updated):
+        lines = _updated_lines(updated)
         if i == 0:  # the heading travels with the first line, so it is never left alone
-            lines.insert(0, Line([f"🔄 <b>{escape(s.updated_heading)}</b>"]))
-        button = _details_button(number, entry.paper)
+            lines.insert(0, Line([f"🔄 <b>{escape(view.updated_heading)}</b>"]))
+        button = _details_button(updated.number, updated.details_id)
         blocks.append(_Block(lines, "\n\n" if i == 0 else "\n", button))
     return _pack(header, blocks, continuation)
 
 
 def render_empty_digest(digest: Digest, *, language: str) -> OutMessage:
     """The short "no new papers for <topic>" note, for chats that asked to get one."""
-    s = strings_for(language)
     name = shorten(clean_text(digest.query), _NAME_CAP)
-    if digest.through is None:
-        note = s.no_listing
-    else:
-        note = s.no_new_papers.format(date=s.long_date(digest.through))
+    note = no_papers_note(digest, language=language)
     return OutMessage(f"📭 <b>{escape(name)}</b>\n{escape(note)}")
 
 
 # --- Single papers --------------------------------------------------------------------------
 
 
-def _summary_lines(summary: Summary | None, s: Strings) -> list[Line]:
+def _summary_lines(view: PaperView) -> list[Line]:
     """TL;DR and key takeaways under their own headings, each after a blank line."""
-    if summary is None or not clean_text(summary.tldr):
+    if view.tldr is None:
         return []
-    tldr = _tldr_line(summary, s)
+    tldr = _tldr_line(view)
     tldr.parts.insert(0, "\n")
     lines = [tldr]
-    bullets = _bullets(summary)
+    bullets = _bullets(view)
     if bullets:
-        lines.append(Line([f"\n<b>{escape(s.takeaways)}</b>"]))
+        lines.append(Line([f"\n<b>{escape(view.labels.takeaways)}</b>"]))
         lines += bullets
     return lines
 
 
-def _abstract_line(paper: Paper, s: Strings, floor: int) -> Line:
+def _abstract_line(view: PaperView, floor: int) -> Line:
     return Line(
         [
-            f"\n<b>{escape(s.abstract)}</b>\n<blockquote expandable>",
-            Text.of(paper.abstract, MAX_VISIBLE, floor=floor),
+            f"\n<b>{escape(view.labels.abstract)}</b>\n<blockquote expandable>",
+            Text.of(view.abstract, MAX_VISIBLE, floor=floor),
             "</blockquote>",
         ]
     )
@@ -434,33 +377,31 @@ def render_paper_card(paper: Paper, summary: Summary | None, *, language: str) -
 
     Buttons: PDF (always), Code (when the metadata has a code link), More details (callback).
     """
-    s = strings_for(language)
+    view = paper_card(paper, summary, language=language)
     lines = [
-        _title_line(paper),
-        Line(["<i>", Text.of(_authors(paper, s, 8, count=True), _AUTHOR_CAP), "</i>"]),
-        _meta_line(paper, s),
+        _title_line(view),
+        Line(["<i>", Text.of(view.authors_long, _AUTHOR_CAP), "</i>"]),
+        _meta_line(view),
     ]
-    summary_lines = _summary_lines(summary, s)
+    summary_lines = _summary_lines(view)
     lines += summary_lines
-    if not summary_lines and clean_text(paper.abstract):
-        lines.append(_abstract_line(paper, s, floor=16))  # no summary: the abstract, folded
-    pdf_url = f"https://arxiv.org/pdf/{paper.versioned_id}"
-    links = [Button(f"📄 {s.link_labels[LinkKind.PDF]}", url=pdf_url)]
-    code = _link_of(paper, LinkKind.CODE)
-    if code is not None and len(code.url) <= _URL_CAP:
-        links.append(Button(f"💻 {s.link_labels[LinkKind.CODE]}", url=code.url))
+    if not summary_lines and view.abstract:
+        lines.append(_abstract_line(view, floor=16))  # no summary: the abstract, folded
+    links = [Button(f"📄 {view.pdf.label}", url=view.pdf_url)]
+    if view.code is not None and len(view.code.url) <= _URL_CAP:
+        links.append(Button(f"💻 {view.code.label}", url=view.code.url))
     rows: list[tuple[Button, ...]] = [tuple(links)]
-    data = _details_data(paper)
+    data = _details_data(view.details_id)
     if data is not None:
-        rows.append((Button(f"ℹ️ {s.more_details}", callback_data=data),))
+        rows.append((Button(f"ℹ️ {view.labels.more_details}", callback_data=data),))
     return OutMessage(fit(lines), tuple(rows))
 
 
-def _link_line(link: Link, s: Strings) -> Line:
+def _link_line(link: LinkView, labels: PaperLabels) -> Line:
     shown = re.sub(r"^https?://(?:www\.)?", "", link.url)
     return Line(
         [
-            f'{escape(s.link_labels[link.kind])}{escape(s.colon)}<a href="{attr(link.url)}">',
+            f'{escape(link.label)}{escape(labels.colon)}<a href="{attr(link.url)}">',
             Text.of(shown, _URL_SHOWN, floor=_URL_SHOWN),
             "</a>",
         ],
@@ -475,21 +416,22 @@ def render_paper_details(paper: Paper, summary: Summary | None, *, language: str
     summary (a digest may have shown only titles), the abstract folded in an expandable quote,
     comment, journal reference and every link from the metadata.
     """
-    s = strings_for(language)
+    view = paper_details(paper, summary, language=language)
+    labels = view.labels
     lines = [
-        _title_line(paper),
-        Line(["<i>", Text.of(_authors(paper, s, 50, count=True), MAX_VISIBLE), "</i>"]),
-        _meta_line(paper, s),
-        *_summary_lines(summary, s),
+        _title_line(view),
+        Line(["<i>", Text.of(view.authors_long, MAX_VISIBLE), "</i>"]),
+        _meta_line(view),
+        *_summary_lines(view),
     ]
-    if clean_text(paper.abstract):
-        lines.append(_abstract_line(paper, s, floor=200))
-    for label, value in ((s.comment, paper.comment), (s.journal_ref, paper.journal_ref)):
-        if value and clean_text(value):
-            head = f"<b>{escape(label)}</b>{escape(s.colon)}"
+    if view.abstract:
+        lines.append(_abstract_line(view, floor=200))
+    for label, value in ((labels.comment, view.comment), (labels.journal_ref, view.journal_ref)):
+        if value:
+            head = f"<b>{escape(label)}</b>{escape(labels.colon)}"
             lines.append(Line([head, Text.of(value, _COMMENT_CAP)]))
-    links = [link for link in paper_links(paper) if len(link.url) <= _URL_CAP]
+    links = [link for link in view.all_links if len(link.url) <= _URL_CAP]
     if links:
-        lines.append(Line([f"\n<b>{escape(s.links)}</b>"], optional=True))
-        lines += [_link_line(link, s) for link in links]
+        lines.append(Line([f"\n<b>{escape(labels.links)}</b>"], optional=True))
+        lines += [_link_line(link, labels) for link in links]
     return OutMessage(fit(lines))

@@ -1,5 +1,9 @@
 """Markdown rendering: a digest as a daily blog post (front matter, dated heading, one section per
-paper), ready for a static site generator such as Hugo or Jekyll."""
+paper), ready for a static site generator such as Hugo or Jekyll.
+
+The words and facts come from the core's views (`bot.present`), in English unless another UI
+language is given; this module only writes them as Markdown, escaped.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,15 @@ import re
 from datetime import date
 
 from bot import __version__
-from bot.links import paper_links
-from bot.models import Digest, LinkKind, Paper, Summary, SummarySource
-from bot.render.common import author_line, long_date, more_line, summary_label
+from bot.models import DetailLevel, Digest
+from bot.present import PaperView, author_line, digest_view
 
 # Characters that change Markdown formatting anywhere in running text (parentheses matter only
 # after a bracket, and brackets are escaped, so prose keeps its parentheses readable).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 # ...and those that matter only at the start of a line (headings, lists, quotes, rules).
 _MD_LINE_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+_AUTHORS = 20  # names before "et al. (N authors)"
 
 
 def escape(text: str) -> str:
@@ -51,55 +55,55 @@ def _front_matter(digest: Digest, day: date | None) -> list[str]:
     return lines
 
 
-def _links(paper: Paper) -> str:
-    return " · ".join(f"[{escape(link.label)}](<{link.url}>)" for link in paper_links(paper))
+def _links(view: PaperView) -> str:
+    return " · ".join(f"[{escape(link.label)}](<{link.url}>)" for link in view.all_links)
 
 
-def _paper_section(number: int, paper: Paper, summary: Summary | None) -> list[str]:
-    abs_url = next(link.url for link in paper_links(paper) if link.kind is LinkKind.ABSTRACT)
+def _paper_section(view: PaperView, language: str) -> list[str]:
+    labels = view.labels
+    authors = author_line(view.authors, language=language, limit=_AUTHORS)
+    meta = [view.versioned_id, escape(", ".join(view.categories)), escape(view.submitted or "")]
     lines = [
-        f"## {number}. [{escape(paper.title)}](<{abs_url}>)",
+        f"## {view.number}. [{escape(view.title)}](<{view.abs_url}>)",
         "",
-        f"**Authors:** {escape(author_line(paper, limit=20))}  ",
-        f"**arXiv:** {paper.versioned_id} · {escape(', '.join(paper.categories))}  ",
-        f"**Links:** {_links(paper)}",
+        f"**{escape(labels.authors)}:** {escape(authors)}  ",
+        f"**arXiv:** {' · '.join(m for m in meta if m)}  ",
+        f"**{escape(labels.links)}:** {_links(view)}",
     ]
-    if paper.comment:
-        lines[-1] += "  "
-        lines.append(f"**Comment:** {escape(paper.comment)}")
-    if summary is not None:
-        tag = " *(extractive)*" if summary.source is SummarySource.EXTRACTIVE else ""
-        lines += ["", f"**TL;DR{tag}:** {escape(summary.tldr)}", "", "**Key takeaways**", ""]
-        lines += [f"- {escape(t)}" for t in summary.takeaways]
-    lines += ["", "<details><summary>Abstract</summary>", "", escape(paper.abstract), "",
-              "</details>", ""]  # fmt: skip
+    for label, value in ((labels.comment, view.comment), (labels.journal_ref, view.journal_ref)):
+        if value:
+            lines[-1] += "  "
+            lines.append(f"**{escape(label)}:** {escape(value)}")
+    if view.tldr is not None:
+        tag = f" *{escape(labels.extractive.strip())}*" if view.extractive else ""
+        lines += ["", f"**{escape(labels.tldr)}{tag}:** {escape(view.tldr)}"]
+        if view.takeaways:
+            lines += ["", f"**{escape(labels.takeaways)}**", ""]
+            lines += [f"- {escape(t)}" for t in view.takeaways]
+    lines += ["", f"<details><summary>{escape(labels.abstract)}</summary>", "",
+              escape(view.abstract), "", "</details>", ""]  # fmt: skip
     return lines
 
 
-def render_digest_markdown(digest: Digest) -> str:
-    day = digest.through
-    lines = _front_matter(digest, day)
-    heading = f"{digest.query} — {long_date(day)}" if day else digest.query
+def render_digest_markdown(digest: Digest, *, language: str = "en") -> str:
+    """A digest as a Markdown blog post: front matter, then every paper in full."""
+    view = digest_view(digest, detail=DetailLevel.FULL, language=language)
+    lines = _front_matter(digest, digest.through)
+    heading = f"{view.name} — {view.span}" if view.span else view.name
     lines += [f"# {escape(heading)}", ""]
-    label = summary_label(digest.summaries)
-    if label and digest.new_entries:
-        lines += [f"*{escape(label)}*", ""]
-    if not digest.new_entries:
-        lines += ["No new papers matched this topic in this listing.", ""]
-    for i, entry in enumerate(digest.new_entries, 1):
-        lines += _paper_section(i, entry.paper, digest.summaries.get(entry.paper.id))
-    more = more_line(digest)
-    if more:
-        lines += [f"*{escape(more)}*", ""]
-    if digest.updated_entries:
-        lines += ["## Updated papers", ""]
-        for entry in digest.updated_entries:
-            abs_url = next(
-                link.url for link in paper_links(entry.paper) if link.kind is LinkKind.ABSTRACT
-            )
+    if view.summary_note:
+        lines += [f"*{escape(view.summary_note)}*", ""]
+    if view.empty_note:
+        lines += [escape(view.empty_note), ""]
+    for paper in view.papers:
+        lines += _paper_section(paper, language)
+    if view.more_line:
+        lines += [f"*{escape(view.more_line)}*", ""]
+    if view.updated:
+        lines += [f"## {escape(view.updated_heading)}", ""]
+        for updated in view.updated:
             lines.append(
-                f"- [{escape(entry.paper.title)}](<{abs_url}>) — updated to "
-                f"v{entry.paper.version} (was v{entry.previous_version})"
+                f"- [{escape(updated.title)}](<{updated.abs_url}>) — {escape(updated.note)}"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,14 +1,19 @@
-"""Plain-text rendering for the terminal: a digest, or one paper's card."""
+"""Plain-text rendering for the terminal: a digest, or one paper's card.
+
+The words and facts come from the core's views (`bot.present`), in English unless another UI
+language is given; this module only lays them out (wrapped to `_WIDTH` columns) and adds the
+command line's own advice.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-from bot.links import paper_links
-from bot.models import Digest, LinkKind, Paper, Summary
-from bot.render.common import author_line, category_line, long_date, more_line, summary_label
+from bot.models import DetailLevel, Digest, Paper, Summary
+from bot.present import PaperView, author_line, digest_view, paper_card
 
 _WIDTH = 100
+_DIGEST_AUTHORS = 5  # names before "et al. (N authors)" in a digest; a single paper shows 8
 
 
 def _wrap(text: str, indent: str, first: str | None = None) -> str:
@@ -20,78 +25,74 @@ def _wrap(text: str, indent: str, first: str | None = None) -> str:
     )
 
 
-def _paper_block(
-    number: int | None, paper: Paper, summary: Summary | None, *, abstract: bool
-) -> str:
-    head = f"{number}. " if number is not None else ""
+def _labelled(label: str, text: str, pad: str) -> str:
+    return _wrap(text, pad + " " * (len(label) + 2), first=f"{pad}{label}: ")
+
+
+def _paper_block(view: PaperView, *, abstract: bool, language: str) -> str:
+    head = f"{view.number}. " if view.number is not None else ""
     pad = " " * len(head)
-    lines = [_wrap(paper.title, pad, first=head)]
-    lines.append(_wrap(author_line(paper, limit=8 if number is None else 5), pad))
-    meta = [f"arXiv:{paper.versioned_id}", category_line(paper)]
-    if paper.published is not None:
-        meta.append(f"submitted {paper.published.date().isoformat()}")
+    lines = [_wrap(view.title, pad, first=head)]
+    if view.number is None:
+        authors = view.authors_long
+    else:
+        authors = author_line(view.authors, language=language, limit=_DIGEST_AUTHORS)
+    lines.append(_wrap(authors, pad))
+    meta = [f"arXiv:{view.versioned_id}", ", ".join(view.categories), view.submitted or ""]
     lines.append(pad + " · ".join(m for m in meta if m))
-    if summary is not None:
-        lines.append(_wrap(summary.tldr, pad + "        ", first=pad + "TL;DR: "))
-        lines.extend(_wrap(t, pad + "  ", first=pad + "• ") for t in summary.takeaways)
-    if paper.comment:
-        lines.append(_wrap(paper.comment, pad + "         ", first=pad + "Comment: "))
-    if abstract:
+    if view.tldr is not None:
+        lines.append(_labelled(view.tldr_label, view.tldr, pad))
+        lines.extend(_wrap(t, pad + "  ", first=pad + "• ") for t in view.takeaways)
+    if view.comment:
+        lines.append(_labelled(view.labels.comment, view.comment, pad))
+    if view.journal_ref:
+        lines.append(_labelled(view.labels.journal_ref, view.journal_ref, pad))
+    if abstract and view.abstract:
         lines.append("")
-        lines.append(_wrap(paper.abstract, pad))
+        lines.append(_wrap(view.abstract, pad))
         lines.append("")
-    for link in paper_links(paper):
+    for link in view.all_links:
         lines.append(f"{pad}{link.label}: {link.url}")
     return "\n".join(lines)
 
 
-def render_digest(digest: Digest) -> str:
-    header = f"Paperboy digest · {digest.query}"
-    if digest.through is None:
+def render_digest(digest: Digest, *, language: str = "en") -> str:
+    """A digest as plain text: every paper with its full summary and every link."""
+    view = digest_view(digest, detail=DetailLevel.FULL, language=language)
+    header = f"Paperboy digest · {view.name}"
+    if view.span is None:
         return (
             f"{header}\n\nNo arXiv listing is stored yet and none could be fetched. "
             "Check the network and ARXIV_RSS_URL, then try again."
         )
-    span = long_date(digest.through)
-    if digest.since is not None and digest.since < digest.through:
-        span = f"{long_date(digest.since)} – {span}"
-    parts = [header, f"arXiv listings: {span}"]
-    new, updated = digest.new_entries, digest.updated_entries
-    label = summary_label(digest.summaries)
-    if label and new:
-        parts.append(label)
+    parts = [header, f"arXiv listings: {view.span}"]
+    if view.summary_note:
+        parts.append(view.summary_note)
     parts.append("")
-    if not new:
-        parts.append(
-            "No new papers matched this topic. arXiv announces Sunday to Thursday at 20:00 "
-            "US Eastern; the next listing may bring some."
+    if view.empty_note:
+        advice = (
+            "arXiv announces Sunday to Thursday at 20:00 US Eastern; "
+            "the next listing may bring some."
         )
-    for i, entry in enumerate(new, 1):
-        parts.append(
-            _paper_block(i, entry.paper, digest.summaries.get(entry.paper.id), abstract=False)
-        )
+        parts.append(_wrap(f"{view.empty_note} {advice}", ""))
+    for paper in view.papers:
+        parts.append(_paper_block(paper, abstract=False, language=language))
         parts.append("")
-    more = more_line(digest)
-    if more:
-        parts.extend([more + " Narrow the topic or raise --max.", ""])
-    if updated:
-        parts.append("Updated since you saw them:")
-        for entry in updated:
-            abs_url = next(
-                link.url for link in paper_links(entry.paper) if link.kind is LinkKind.ABSTRACT
-            )
-            parts.append(
-                f"  • {entry.paper.title} — updated to v{entry.paper.version} "
-                f"(was v{entry.previous_version}) {abs_url}"
-            )
+    if view.more_line:
+        parts.extend([view.more_line + " Narrow the topic or raise --max.", ""])
+    if view.updated:
+        parts.append(f"{view.updated_heading}:")
+        for updated in view.updated:
+            parts.append(f"  • {updated.title} — {updated.note} {updated.abs_url}")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 
 
-def render_paper(paper: Paper, summary: Summary | None) -> str:
-    parts = [_paper_block(None, paper, summary, abstract=True)]
-    label = summary_label({paper.id: summary} if summary else {})
-    if label:
+def render_paper(paper: Paper, summary: Summary | None, *, language: str = "en") -> str:
+    """One paper as plain text: its card with the abstract and every link."""
+    view = paper_card(paper, summary, language=language)
+    parts = [_paper_block(view, abstract=True, language=language)]
+    if view.summary_note:
         parts.append("")
-        parts.append(label)
+        parts.append(view.summary_note)
     return "\n".join(parts).rstrip() + "\n"

@@ -1,8 +1,8 @@
-"""The fixed words of Telegram messages, in English and Simplified Chinese.
+"""The fixed words of every frontend's messages, in English and Simplified Chinese.
 
 Only the frame is translated (headings, labels, counts, dates); paper text and summaries are shown
 as they are. Any language other than Chinese (``zh``, ``zh-cn``, ``zh-tw``, …) reads English.
-Strings here are plain text: the renderer escapes them like everything else.
+Strings here are plain text: each frontend escapes them like everything else.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _en_plural(n: int, one: str, many: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Strings:
-    """Every fixed word a Telegram message uses, for one UI language."""
+    """Every fixed word a message uses, for one UI language."""
 
     code: str
     tldr: str
@@ -49,6 +49,7 @@ class Strings:
     extractive: str  # follows the TL;DR label directly (its own spacing included)
     colon: str  # between a label and its text
     abstract: str
+    authors: str
     comment: str
     journal_ref: str
     links: str
@@ -66,6 +67,9 @@ class Strings:
     link_labels: dict[LinkKind, str]
     new_papers: Callable[[int], str]
     more_not_shown: Callable[[int], str]
+    more_line: Callable[[int], str]  # a sentence of its own, for frontends without a header line
+    extractive_all: str  # note when every summary is extractive
+    extractive_some: str  # note when only some are (the LLM failed for them)
     long_date: Callable[[date], str]
     short_date: Callable[[date], str]  # without the year, for the start of a span
     list_sep: str  # between author names
@@ -78,6 +82,7 @@ EN = Strings(
     extractive=" (extractive)",
     colon=": ",
     abstract="Abstract",
+    authors="Authors",
     comment="Comment",
     journal_ref="Journal ref",
     links="Links",
@@ -105,6 +110,16 @@ EN = Strings(
     },
     new_papers=lambda n: _en_plural(n, "{n} new paper", "{n} new papers"),
     more_not_shown=lambda n: f"and {n} more not shown",
+    more_line=lambda n: _en_plural(
+        n, "…and {n} more matching paper not shown.", "…and {n} more matching papers not shown."
+    ),
+    extractive_all=(
+        "Summaries are extractive (key sentences from the abstract); "
+        "set OPENAI_API_KEY for LLM summaries."
+    ),
+    extractive_some=(
+        "Some summaries are extractive (sentences from the abstract): the LLM failed for them."
+    ),
     long_date=_en_date,
     short_date=_en_short_date,
     list_sep=", ",
@@ -117,6 +132,7 @@ ZH = Strings(
     extractive="（抽取式）",
     colon="：",
     abstract="摘要",
+    authors="作者",
     comment="备注",
     journal_ref="期刊引用",
     links="链接",
@@ -144,6 +160,9 @@ ZH = Strings(
     },
     new_papers=lambda n: f"{n} 篇新论文",
     more_not_shown=lambda n: f"另有 {n} 篇未显示",
+    more_line=lambda n: f"……另有 {n} 篇匹配的论文未显示。",
+    extractive_all="摘要为抽取式（论文摘要中的关键句）；设置 OPENAI_API_KEY 即可使用 LLM 摘要。",
+    extractive_some="部分摘要为抽取式（论文摘要中的句子）：LLM 未能生成这些摘要。",
     long_date=_zh_date,
     short_date=_zh_short_date,
     list_sep=", ",

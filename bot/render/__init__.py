@@ -1,1 +1,0 @@
-"""Platform-neutral presentation helpers shared by every frontend's renderer."""

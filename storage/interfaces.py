@@ -1,0 +1,288 @@
+"""What the core needs from storage, as five typed interfaces (Protocols) and their values.
+
+`PaperStore` (papers, announcements, feed state), `DigestStore` (topics and digests),
+`ChatStore` (chats, their settings and subscriptions), `Outbox` (deliveries of digests to
+chats) and `SummaryStore` (the summary cache). `storage.Storage` provides one of each on a
+shared SQLite connection; tests/test_storage_contract.py is the contract every backend passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.models import (
+    AnnounceType,
+    CachedSummary,
+    Chat,
+    ChatKind,
+    Digest,
+    DigestEntry,
+    FeedState,
+    Paper,
+    Subscription,
+    SummaryKey,
+)
+
+__all__ = [
+    "ChatStore",
+    "DeliveryCounts",
+    "DeliveryTask",
+    "DigestStore",
+    "Outbox",
+    "PaperStore",
+    "StoredAnnouncement",
+    "SummaryStore",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnnouncement:
+    """A paper (at its newest stored version) and one of its listing announcements."""
+
+    paper: Paper
+    version: int  # the version the listing announced
+    type: AnnounceType
+    listing_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTask:
+    """One digest to send to one chat, and how far sending got."""
+
+    id: int
+    chat_key: str
+    subscription_id: int | None
+    digest_id: int
+    parts_sent: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    """How many outbox rows are in each status."""
+
+    pending: int
+    sent: int
+    skipped: int
+    failed: int
+
+
+class PaperStore(Protocol):
+    """Papers at their newest version, the listings that announced them, and feed state."""
+
+    async def upsert_papers(
+        self, papers: Iterable[Paper], *, now: datetime, enriched: bool = False
+    ) -> None:
+        """Store papers by id; older versions and feed data never overwrite newer or API data."""
+        ...
+
+    async def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
+        """The stored papers among `ids` (unknown ids are absent)."""
+        ...
+
+    async def get_paper(self, paper_id: str) -> Paper | None:
+        """One stored paper, or None."""
+        ...
+
+    async def unenriched_ids(self, since: date) -> list[str]:
+        """Ids announced on or after `since` whose newest version lacks full API metadata."""
+        ...
+
+    async def known_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        """The newest stored version of each known id among `ids`."""
+        ...
+
+    async def record_announcements(
+        self,
+        announcements: Iterable[tuple[str, int, date, AnnounceType]],
+        *,
+        group: str,
+        source: str,
+    ) -> int:
+        """Record (id, version, listing date, type) events; returns how many were new."""
+        ...
+
+    async def feed_state(self, group: str) -> FeedState | None:
+        """The saved state of a feed group, or None before its first fetch."""
+        ...
+
+    async def save_feed_state(self, state: FeedState) -> None:
+        """Insert or replace a feed group's state."""
+        ...
+
+    async def latest_listing_date(self) -> date | None:
+        """The newest listing date of any announcement, or None when nothing is stored."""
+        ...
+
+    async def announcements_between(
+        self, after: date | None, through: date
+    ) -> list[StoredAnnouncement]:
+        """One announcement per paper version with `after < date <= through`, oldest first."""
+        ...
+
+
+class DigestStore(Protocol):
+    """Topics (canonical queries) and the digests built for each audience and topic."""
+
+    async def topic_id(self, canonical: str, text: str, *, now: datetime) -> int:
+        """The id of the topic with this canonical query, created on first use."""
+        ...
+
+    async def delivered_versions(
+        self, audience: str, topic_id: int, paper_ids: Sequence[str]
+    ) -> dict[str, int]:
+        """Per paper already in this audience's digests of the topic, the newest version in one."""
+        ...
+
+    async def last_digest_through(self, audience: str, topic_id: int) -> date | None:
+        """The last listing date covered by this audience's digests of the topic."""
+        ...
+
+    async def find_digest(self, audience: str, topic_id: int, through: date) -> Digest | None:
+        """The audience's digest of the topic through that listing date, if built."""
+        ...
+
+    async def get_digest(self, digest_id: int) -> Digest | None:
+        """A digest by id, with its entries in order."""
+        ...
+
+    async def save_digest(
+        self,
+        *,
+        audience: str,
+        topic_id: int,
+        since: date | None,
+        through: date | None,
+        entries: Sequence[DigestEntry],
+        total_matched: int,
+        now: datetime,
+    ) -> Digest:
+        """Record a digest and its entries atomically; returns it as stored."""
+        ...
+
+
+class ChatStore(Protocol):
+    """Chats with their settings and pause state, and their subscriptions."""
+
+    async def get_chat(self, key: str) -> Chat | None:
+        """The chat with this key, or None."""
+        ...
+
+    async def ensure_chat(
+        self, key: str, kind: ChatKind, title: str | None, *, now: datetime, language: str
+    ) -> Chat:
+        """The chat, created with `language` on first sight; kind and title follow the platform."""
+        ...
+
+    async def save_settings(self, chat: Chat, *, now: datetime) -> Chat:
+        """Write `chat`'s settings (language…send_empty); the stored chat; KeyError if none."""
+        ...
+
+    async def set_paused(
+        self, key: str, paused: bool, *, reason: str | None, now: datetime
+    ) -> Chat:
+        """Pause (reason None: by a person; text: suspended by delivery) or unpause a chat."""
+        ...
+
+    async def resume_suspended(self, keys: Sequence[str], *, now: datetime) -> list[str]:
+        """Unpause those of `keys` suspended by delivery (not paused by a person); returns them."""
+        ...
+
+    async def suspended_chats(self, prefix: str) -> list[str]:
+        """Keys starting with `prefix` of chats suspended by delivery, sorted."""
+        ...
+
+    async def move_chat(self, old_key: str, new_key: str) -> None:
+        """Give a chat a new key, keeping (or merging) its subscriptions and delivered digests."""
+        ...
+
+    async def list_subscriptions(self, chat_key: str) -> list[Subscription]:
+        """The chat's subscriptions in the order added, numbered from 1."""
+        ...
+
+    async def add_subscription(
+        self, chat_key: str, topic_id: int, query: str, *, created_by: str | None, now: datetime
+    ) -> tuple[Subscription, bool]:
+        """Subscribe a chat to a topic; returns the subscription and whether it is new."""
+        ...
+
+    async def delete_subscription(self, subscription_id: int) -> None:
+        """Remove a subscription (no error if it is gone)."""
+        ...
+
+    async def set_subscription_paused(self, subscription_id: int, paused: bool) -> None:
+        """Pause or resume one subscription."""
+        ...
+
+    async def subscription_topic(self, subscription_id: int) -> int | None:
+        """The topic id of a subscription, or None if it does not exist."""
+        ...
+
+    async def undelivered_subscriptions(
+        self, listing_date: date
+    ) -> list[tuple[Chat, Subscription, int]]:
+        """Active subscriptions of active chats with no delivery yet for that listing's digest."""
+        ...
+
+
+class Outbox(Protocol):
+    """Deliveries of digests to chats, with their progress: exactly-once across restarts."""
+
+    async def enqueue_delivery(
+        self,
+        chat_key: str,
+        subscription_id: int | None,
+        digest_id: int,
+        *,
+        now: datetime,
+        status: str = "pending",
+    ) -> bool:
+        """Queue a digest for a chat once ("pending", "skipped" or "sent"); False if it was."""
+        ...
+
+    async def request_delivery(
+        self, chat_key: str, subscription_id: int | None, digest_id: int, *, now: datetime
+    ) -> int:
+        """Deliver this digest to this chat now: hurry its pending row or add a new copy; its id."""
+        ...
+
+    async def due_deliveries(
+        self, now: datetime, chat_key: str | None = None
+    ) -> list[DeliveryTask]:
+        """Pending deliveries due by `now` to unpaused chats (optionally one chat), oldest first."""
+        ...
+
+    async def mark_part_sent(
+        self, delivery_id: int, parts_sent: int, *, finished: bool, now: datetime
+    ) -> None:
+        """Record `parts_sent` messages out (and if that was all): the restart point."""
+        ...
+
+    async def retry_delivery_later(
+        self, delivery_id: int, *, attempts: int, at: datetime, error: str
+    ) -> None:
+        """Keep a delivery pending until `at`, recording the attempt count and the error."""
+        ...
+
+    async def fail_delivery(self, delivery_id: int, *, error: str, now: datetime) -> None:
+        """Give up on a delivery for good, recording why."""
+        ...
+
+    async def delivery_counts(self) -> DeliveryCounts:
+        """How many deliveries are in each status."""
+        ...
+
+
+class SummaryStore(Protocol):
+    """The summary cache, keyed on paper version, language, prompt version and model."""
+
+    async def get_summaries(self, keys: Sequence[SummaryKey]) -> dict[SummaryKey, CachedSummary]:
+        """The cached entries among `keys` (missing keys are simply absent)."""
+        ...
+
+    async def put_summary(self, key: SummaryKey, cached: CachedSummary) -> None:
+        """Insert or replace the entry for `key`."""
+        ...
