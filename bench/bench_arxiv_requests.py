@@ -22,10 +22,10 @@ from pathlib import Path
 
 from bench.bench_matching import make_paper, make_topic
 from bot.config import load_settings
+from bot.core import open_core
 from bot.digest import DigestRequest
 from bot.models import Paper
 from bot.query import parse_query
-from bot.core import open_core
 from bot.source.calendar import submission_window
 from tests.fakes.arxiv_server import FakeArxiv
 

@@ -22,9 +22,9 @@ from tqdm import tqdm
 
 from bot import __version__
 from bot.config import Settings, load_settings
+from bot.core import open_core
 from bot.errors import ConfigError, SourceUnavailable, UserError
 from bot.query import parse_query
-from bot.core import open_core
 from handlers.terminal.markdown import render_digest_markdown
 from handlers.terminal.text import render_digest, render_paper
 
@@ -33,7 +33,7 @@ log = logging.getLogger("paperboy")
 # Libraries whose INFO logs would leak request URLs (the Telegram token is part of Bot API
 # URLs) or drown ours.
 _QUIET_LOGGERS = (
-    "httpx", "httpx2", "httpcore", "openai", "urllib3", "arxiv", "aiosqlite", "telegram",
+    "httpx", "httpx2", "httpcore", "openai", "urllib3", "arxiv", "aiosqlite", "telegram", "discord",
     "apscheduler",
 )  # fmt: skip
 

@@ -240,7 +240,7 @@ class Outbox(Protocol):
         now: datetime,
         status: str = "pending",
     ) -> bool:
-        """Queue a digest for a chat once ("pending", "skipped" or "sent"); False if it was."""
+        """Queue a digest for a chat once ("pending" or "skipped"); False if it was."""
         ...
 
     async def request_delivery(

@@ -16,7 +16,7 @@ import aiosqlite
 from storage.interfaces import DeliveryCounts, DeliveryTask
 from storage.sql import iso_now
 
-_STATUSES = {"pending", "skipped", "sent"}
+_STATUSES = {"pending", "skipped"}
 
 
 class SqliteOutbox:
@@ -35,7 +35,7 @@ class SqliteOutbox:
         status: str = "pending",
     ) -> bool:
         """Queue a digest for a chat; False if it already was. `status` "skipped" records an
-        empty digest nobody asked for, "sent" one a frontend sent on request (`/digest`)."""
+        empty digest nobody asked for (a /digest goes through `request_delivery`)."""
         if status not in _STATUSES:
             raise ValueError(f"not an outbox status: {status}")
         async with self._conn.execute(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.core import open_core
 from bot.digest import DigestRequest
 from bot.errors import InvalidArxivId, InvalidQuery, PaperNotFound
 from bot.models import SummarySource, UpdateNote
 from bot.query import parse_query
-from bot.core import open_core
 from bot.service import Paperboy
 from bot.source import ArxivSource
 from tests.fakes.arxiv_data import make_paper, next_version

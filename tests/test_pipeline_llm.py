@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.models import SummarySource
 from bot.core import open_core
+from bot.models import SummarySource
 from handlers.cli import main
 from handlers.terminal.text import render_digest
 from tests.fakes.arxiv_server import FakeArxiv

@@ -13,7 +13,7 @@ import pytest
 from bot.chats import ChatRef
 from bot.models import Chat
 from tests.fakes.arxiv_server import FakeArxiv
-from tests.fakes.telegram_server import FakeTelegram, FloodLimits
+from tests.fakes.telegram_server import FakeTelegram, Fault, FloodLimits
 from tests.pipeline_data import FakeClock, distractor_papers
 from tests.telegram_harness import (
     LISTING,
@@ -264,6 +264,66 @@ async def test_digest_command_sends_now_and_not_again_later(bot: Running, tg: Fa
     assert "EmoTalk3D" in texts(tg.sent_messages(ada))
     await bot.cycle.tick()
     assert len(tg.sent_messages(ada)) == count
+
+
+async def test_digest_command_survives_a_telegram_error_through_the_outbox(
+    bot: Running, tg: FakeTelegram, clock: FakeClock
+) -> None:
+    ada = tg.add_user("Ada")
+    await say(tg, ada, ada, f"/subscribe {TOPIC}")
+    tg.inject("sendMessage", Fault.http(502))  # the digest's message meets a Telegram outage
+    [answer] = await say(tg, ada, ada, "/digest")
+    assert "queued" in answer.text
+    assert "EmoTalk3D" not in texts(tg.sent_messages(ada))
+    clock.advance(minutes=1)
+    await bot.cycle.tick()  # the retry: the digest was kept, not lost
+    digests = [m for m in tg.sent_messages(ada) if "📰" in m.text]
+    assert len(digests) == 1 and "EmoTalk3D" in digests[0].text
+    await bot.cycle.tick()
+    assert len([m for m in tg.sent_messages(ada) if "📰" in m.text]) == 1
+
+
+async def test_digest_command_again_repeats_the_latest_digest_on_request(
+    bot: Running, tg: FakeTelegram
+) -> None:
+    ada = tg.add_user("Ada")
+    await say(tg, ada, ada, f"/subscribe {TOPIC}")
+    await bot.cycle.tick()
+    await say(tg, ada, ada, "/digest")  # asked for explicitly: shown again
+    assert len([m for m in tg.sent_messages(ada) if "📰" in m.text]) == 2
+    await bot.cycle.tick()
+    assert len([m for m in tg.sent_messages(ada) if "📰" in m.text]) == 2
+
+
+async def test_a_long_topic_list_is_split_within_telegrams_limits(
+    bot: Running, tg: FakeTelegram
+) -> None:
+    ada = tg.add_user("Ada")
+    chat = (await bot.chats.enter(ChatRef(f"telegram:{ada.id}", _private()))).chat
+    for i in range(25):
+        words = " ".join(f"longword{i}segment{j}" for j in range(30))[:470]
+        await bot.chats.subscribe(chat, f"{words} <&> topic{i}", by=None)
+    answers = await say(tg, ada, ada, "/list", replies=2)
+    body = texts(answers)
+    assert "Sorry" not in body and "topic0" in body
+    assert all(len(m.text) <= 4096 for m in answers)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["/unsubscribe ²", "/pause ①", "/resume " + "9" * 4400, "/unsubscribe ٣", "/pause -1",
+     "/settings papers ²²²", "/settings tz <b>&amp;", "/settings", "/settings nonsense",
+     "/subscribe ((((", "/subscribe " + "x" * 5000, "/paper ", "/paper 9999.99999v99",
+     "/paper <script>", "/settings time ２５：００"],
+)  # fmt: skip
+async def test_odd_input_is_answered_never_apologised_for(
+    bot: Running, tg: FakeTelegram, command: str
+) -> None:
+    ada = tg.add_user("Ada")
+    await say(tg, ada, ada, "/subscribe diffusion")
+    [answer] = await say(tg, ada, ada, command)
+    assert "Sorry" not in answer.text and answer.text.strip()
+    assert len(await bot.chats.subscriptions(f"telegram:{ada.id}")) == 1  # nothing lost
 
 
 async def test_fan_out_within_flood_limits_while_commands_stay_responsive(
