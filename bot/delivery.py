@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from bot.models import Chat, Digest
-from bot.ratelimit import TELEGRAM_LIMITS, FloodControl, FloodLimits
+from bot.ratelimit import TELEGRAM_LIMITS, FloodControl, FloodLimits, InFlight
 from bot.summaries.summarizer import Summarizer
 from storage import DeliveryTask, Storage
 
@@ -129,6 +129,7 @@ class Deliverer:
         self._summarizer = summarizer
         self._channels: dict[str, Channel[Any]] = {}
         self._flood: dict[str, FloodControl] = {}
+        self._inflight: dict[str, InFlight] = {}
         self._clock = clock
         self._flood_clock = flood_clock
         self._workers = workers
@@ -145,6 +146,7 @@ class Deliverer:
     def add_channel(self, platform: str, channel: Channel[Any]) -> None:
         self._channels[platform] = channel
         self._flood[platform] = FloodControl(channel.limits, clock=self._flood_clock)
+        self._inflight[platform] = InFlight(channel.limits.per_second, ceiling=self._workers)
 
     async def idle(self) -> None:
         """Return once nothing is being delivered (used on shutdown, after `stop` is set)."""
@@ -267,61 +269,82 @@ class Deliverer:
                 await self._reschedule(task, TemporaryFailure("kept being refused"), report)
                 return None
             await flood.wait(chat)
-            try:
-                await channel.sender.send(chat, messages[part], key=message_key(task.id, part))
-            except RetryAfter as exc:
+            error = await self._send(channel, chat, task, messages, part)
+            if isinstance(error, RetryAfter):
                 setbacks += 1
                 report.retried_after += 1
-                if exc.seconds > MAX_RETRY_AFTER:
-                    await self._reschedule(task, exc, report, delay=exc.seconds)
+                if error.seconds > MAX_RETRY_AFTER:
+                    await self._reschedule(task, error, report, delay=error.seconds)
                     return None
-                flood.retry_after(chat, exc.seconds)
+                flood.retry_after(chat, error.seconds)
                 continue  # the flood control now waits long enough
-            except ChatMoved as exc:
+            if isinstance(error, ChatMoved):
                 setbacks += 1
-                log.info("chat %s moved to %s; following it", chat.key, exc.new_key)
-                await self._storage.chats.move_chat(chat.key, exc.new_key)
-                report.chats_moved[chat.key] = exc.new_key
+                log.info("chat %s moved to %s; following it", chat.key, error.new_key)
+                await self._storage.chats.move_chat(chat.key, error.new_key)
+                report.chats_moved[chat.key] = error.new_key
                 flood.forget(chat.key)
-                moved = await self._storage.chats.get_chat(exc.new_key)
+                moved = await self._storage.chats.get_chat(error.new_key)
                 if moved is None:
                     return None
                 chat = moved
                 continue
-            except ChatUnreachable as exc:
-                log.warning("suspending deliveries to %s: %s", chat.key, exc)
+            if isinstance(error, ChatUnreachable):
+                log.warning("suspending deliveries to %s: %s", chat.key, error)
                 # The delivery stays queued: if the chat comes back (the user unblocks the bot
                 # and writes to it), it gets what it missed.
                 await self._storage.chats.set_paused(
-                    chat.key, True, reason=str(exc)[:200], now=self._clock()
+                    chat.key, True, reason=str(error)[:200], now=self._clock()
                 )
                 report.chats_suspended.append(chat.key)
                 return None
-            except TemporaryFailure as exc:
-                await self._reschedule(task, exc, report)
-                return None
-            except MessageRejected as exc:
-                log.error("%s refused part %d of delivery %d: %s", chat.key, part, task.id, exc)
-                await self._storage.outbox.fail_delivery(task.id, error=str(exc), now=self._clock())
+            if isinstance(error, MessageRejected):
+                log.error("%s refused part %d of delivery %d: %s", chat.key, part, task.id, error)
+                await self._storage.outbox.fail_delivery(
+                    task.id, error=str(error), now=self._clock()
+                )
                 return chat.key
+            if error is not None:  # TemporaryFailure, or a sender's own DeliveryError
+                await self._reschedule(task, error, report)
+                return None
             part += 1
             setbacks = 0
-            finished = part == len(messages)
-            # Shielded: once the platform has the message, cancelling us must not lose the
-            # record of it (that would send it again after a restart).
-            await asyncio.shield(
-                self._storage.outbox.mark_part_sent(
-                    task.id, part, finished=finished, now=self._clock()
-                )
-            )
             report.messages_sent += 1
-            report.deliveries_finished += finished
+            report.deliveries_finished += part == len(messages)
         if not messages:
             await self._storage.outbox.mark_part_sent(task.id, 0, finished=True, now=self._clock())
         return chat.key
 
+    async def _send(
+        self,
+        channel: Channel[Any],
+        chat: Chat,
+        task: DeliveryTask,
+        messages: Sequence[object],
+        part: int,
+    ) -> DeliveryError | None:
+        """Send one message and record it; returns the platform's refusal, if any.
+
+        Sending and recording happen inside one in-flight slot: a process killed between the
+        two would send that message again after a restart, so only as many messages as the
+        flood limit needs at the measured round-trip time are ever in that state.
+        """
+        async with self._inflight[chat.platform].slot():
+            try:
+                await channel.sender.send(chat, messages[part], key=message_key(task.id, part))
+            except DeliveryError as exc:
+                return exc
+            # Shielded: once the platform has the message, cancelling us must not lose the
+            # record of it (that would send it again after a restart).
+            await asyncio.shield(
+                self._storage.outbox.mark_part_sent(
+                    task.id, part + 1, finished=part + 1 == len(messages), now=self._clock()
+                )
+            )
+        return None
+
     async def _messages(
-        self, channel: Channel[object], chat: Chat, task: DeliveryTask
+        self, channel: Channel[Any], chat: Chat, task: DeliveryTask
     ) -> list[object]:
         digest = await self._storage.digests.get_digest(task.digest_id)
         if digest is None:

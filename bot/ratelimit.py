@@ -15,8 +15,10 @@ thousand digests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.models import Chat, ChatKind
@@ -61,15 +63,16 @@ class FloodLimits:
 _PRUNE_AT = 10_000  # per-chat limiters kept before idle ones are dropped
 
 TELEGRAM_LIMITS = FloodLimits()
-# Discord: 50 requests/s per bot, 5 messages per 5 s per channel (DMs included). A little
-# below both, since discord.py's own requests (interactions, DMs opened) share the budget.
+# Discord: 50 requests/s per bot, 5 messages per 5 s per channel (DMs included), counted in
+# fixed windows: a burst would let a sixth message into a window, so none here. A little below
+# both, since discord.py's own requests (interactions, DMs opened) share the budget.
 DISCORD_LIMITS = FloodLimits(
     per_second=40.0,
     global_burst=10,
     private_interval=1.05,
-    private_burst=5,
+    private_burst=1,
     group_per_minute=57.0,
-    group_burst=5,
+    group_burst=1,
 )
 
 
@@ -124,3 +127,55 @@ class FloodControl:
         limiter behaves the same, and a bot with 100,000 chats keeps memory bounded."""
         now = self._clock()
         self._chats = {key: g for key, g in self._chats.items() if g.idle_since(now) <= 0}
+
+
+class InFlight:
+    """Caps the messages a platform has been sent but we have not yet recorded.
+
+    Sending faster needs several messages in flight at once (the platform's rate times the
+    round-trip time: 25/s at 100 ms is 2.5), but each one in flight is one a hard kill could
+    make us send again after a restart, since a platform without idempotency keys cannot tell.
+    So the cap follows the measured round trip instead of being a fixed number of workers.
+    """
+
+    _WEIGHT = 0.2  # of the newest round trip in the moving average
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        ceiling: int,
+        initial_rtt: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rate = per_second
+        self._ceiling = max(1, ceiling)
+        self._rtt = initial_rtt
+        self._clock = clock
+        self._active = 0
+        self._changed = asyncio.Condition()
+
+    @property
+    def limit(self) -> int:
+        """Messages allowed in flight now: enough for the rate at the measured round trip."""
+        return max(1, min(self._ceiling, math.ceil(self._rate * self._rtt)))
+
+    @property
+    def round_trip(self) -> float:
+        return self._rtt
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the `limit` slots while a message is sent and recorded."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._active < self.limit)
+            self._active += 1
+        start = self._clock()
+        try:
+            yield
+        finally:
+            elapsed = self._clock() - start
+            self._rtt += self._WEIGHT * (elapsed - self._rtt)
+            async with self._changed:
+                self._active -= 1
+                self._changed.notify_all()

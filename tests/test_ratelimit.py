@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 
 from bot.models import Chat, ChatKind
-from bot.ratelimit import FloodControl, FloodLimits, Gcra
+from bot.ratelimit import FloodControl, FloodLimits, Gcra, InFlight
 
 
 class VirtualTime:
@@ -78,3 +78,33 @@ async def test_retry_after_is_honoured_for_that_chat_only() -> None:
     assert vt.now < 1
     await flood.wait(slow)
     assert vt.now >= 7
+
+
+async def test_in_flight_cap_follows_the_measured_round_trip() -> None:
+    now = [0.0]
+    inflight = InFlight(25.0, ceiling=8, initial_rtt=0.05, clock=lambda: now[0])
+    assert inflight.limit == 2  # 25/s x 50 ms
+    for _ in range(30):  # the platform slows down to 300 ms per message
+        async with inflight.slot():
+            now[0] += 0.3
+    assert inflight.limit == 8  # 25/s x 300 ms = 7.5, so 8 (the ceiling)
+    for _ in range(30):  # and speeds up again: fewer messages at risk
+        async with inflight.slot():
+            now[0] += 0.01
+    assert inflight.limit == 1
+
+
+async def test_in_flight_never_exceeds_its_limit() -> None:
+    inflight = InFlight(10.0, ceiling=8, initial_rtt=0.2)  # limit 2
+    active = peak = 0
+
+    async def send() -> None:
+        nonlocal active, peak
+        async with inflight.slot():
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.01)
+            active -= 1
+
+    await asyncio.gather(*(send() for _ in range(20)))
+    assert 1 <= peak <= 2

@@ -54,6 +54,9 @@ api.telegram.org) so that error texts match the real ones:
   inaccessible", even about the bot itself).
 * PTB 22.8 note: under ``filterwarnings = error``, set ``PTB_TIMEDELTA=true`` in tests that meet
   a 429, or PTB's RetryAfter constructor raises its PTBDeprecationWarning instead.
+* Latency (`FakeTelegram.latency`): a round-trip time added to every request, half before it is
+  processed and half before the answer goes back (a message can be accepted while its answer
+  is still on the way, as on a real network).
 * Flood limits (`FloodLimits`): global, per chat, per group, answered with 429 and
   ``retry_after``. The clock is injectable (`ManualClock`).
 * Scripted faults (`Fault`), queued per method with `FakeTelegram.inject`.
@@ -1592,6 +1595,8 @@ class FakeTelegram:
         self.wall_clock = wall_clock
         self.strict = strict
         self.flood = flood if flood is not None else FloodLimits()
+        #: Network round-trip time added to every request (half each way), in seconds.
+        self.latency = 0.0
         #: Entities kept per message; Telegram drops the rest silently.
         self.max_entities = MAX_ENTITIES
         self.bot = FakeUser(int(m.group(1)), bot_first_name, is_bot=True, username=bot_username)
@@ -2454,6 +2459,8 @@ class FakeTelegram:
 
     def _handle(self, handler: _Handler) -> None:
         started = time.monotonic()
+        if self.latency > 0:
+            time.sleep(self.latency / 2)  # the request's trip there
         parts = urlsplit(handler.path)
         path = unquote(parts.path)
         method: str | None = None
@@ -2586,6 +2593,9 @@ class FakeTelegram:
         content_type: str,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        half = handler.server.fake.latency / 2  # the answer's trip back
+        if half > 0:
+            time.sleep(half)
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
         handler.send_header("Content-Length", str(len(body)))
