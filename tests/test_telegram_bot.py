@@ -4,6 +4,7 @@ API server that validates like Telegram, the real core, fake arXiv, a SQLite fil
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,19 @@ async def test_odd_input_is_answered_never_apologised_for(
     [answer] = await say(tg, ada, ada, command)
     assert "Sorry" not in answer.text and answer.text.strip()
     assert len(await bot.chats.subscriptions(f"telegram:{ada.id}")) == 1  # nothing lost
+
+
+async def test_a_telegram_outage_is_one_warning_per_failed_poll_not_a_traceback(
+    bot: Running, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.inject("getUpdates", Fault.http(502))
+    ada = tg.add_user("Ada")
+    with caplog.at_level(logging.DEBUG):
+        await say(tg, ada, ada, "/help")  # answered once polling recovers
+    failures = [r for r in caplog.records if "polling failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].levelno == logging.WARNING
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert all(r.exc_info is None for r in failures)
 
 
 async def test_fan_out_within_flood_limits_while_commands_stay_responsive(

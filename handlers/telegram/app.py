@@ -103,6 +103,34 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
         )
 
 
+class _OutagePages(logging.Filter):
+    """python-telegram-bot logs the HTML error page of an outage at ERROR before raising the
+    `NetworkError` we handle; the handler's own warning is enough, so that line drops to DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.getMessage().startswith(
+            "Can not load invalid JSON data"
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_PTB_REQUEST_LOGGER = "telegram.request.BaseRequest"
+
+
+def _quiet_outage_pages() -> None:
+    logger = logging.getLogger(_PTB_REQUEST_LOGGER)
+    if not any(isinstance(f, _OutagePages) for f in logger.filters):
+        logger.addFilter(_OutagePages())
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates (an outage's 502 page, a timeout): python-telegram-bot retries with
+    backoff by itself, so one warning line says it, instead of its traceback at ERROR."""
+    log.warning("Telegram polling failed, retrying: %s", error)
+
+
 class TelegramFrontend:
     """Builds the Application and runs it on the current event loop."""
 
@@ -114,6 +142,7 @@ class TelegramFrontend:
         # Opt into python-telegram-bot's coming timedelta durations (RetryAfter.retry_after);
         # our code reads both forms, and this silences a deprecation warning per 429.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
+        _quiet_outage_pages()
         base = settings.telegram_api_url.rstrip("/")
         self.application = (
             ApplicationBuilder()
@@ -150,7 +179,9 @@ class TelegramFrontend:
             raise PlatformUnreachable(f"Telegram Bot API: {exc}") from None
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, error_callback=_polling_failed
+        )
         log.info("Telegram bot @%s is running", app.bot.username)
 
     async def stop(self) -> None:
