@@ -14,7 +14,8 @@
    data, model, demo, each group in order of appearance: GitHub/GitLab/Bitbucket/Codeberg
    repositories (the path the authors gave, trailing punctuation stripped), ``*.github.io``
    project pages, Hugging Face datasets/spaces/models, a few data hosts, and any other http(s)
-   URL (labelled by the words before it: "project page", "code", "dataset", "demo").
+   URL: a project page when the words before it say so, otherwise a link named by its host
+   (the words before a link on an unknown host do not make it code or data).
 
 Abstract text breaks links in predictable ways; we repair ``\\url{…}``, ``\\_``, ``https: //`` and
 a space after a code host (``https://github.com/ foo/bar``). Fragments that cannot be a link
@@ -42,7 +43,9 @@ _CODE_HOSTS: dict[str, str] = {
     "codeberg.org": "Codeberg",
 }
 _HF_HOSTS = frozenset({"huggingface.co", "hf.co"})
-_KIND_ORDER = (LinkKind.CODE, LinkKind.PROJECT, LinkKind.DATA, LinkKind.MODEL, LinkKind.DEMO)
+_KIND_ORDER = (
+    LinkKind.CODE, LinkKind.PROJECT, LinkKind.DATA, LinkKind.MODEL, LinkKind.DEMO, LinkKind.OTHER,
+)  # fmt: skip
 
 _URL_BODY = r"[^\s<>\"'{}|\\^`\[\]]"
 _URL_RE = re.compile(
@@ -57,14 +60,17 @@ _CODE_ROOT_SPACE_RE = re.compile(
     r"|codeberg\.org)/)\s+(?=[\w.-]+/[\w.-])",
     re.IGNORECASE,
 )
-_CONTEXT_CUES: tuple[tuple[re.Pattern[str], LinkKind, str], ...] = (
-    (re.compile(r"project (?:page|website|site|homepage)|home ?page|web ?page|website", re.I),
-     LinkKind.PROJECT, "Project page"),
-    (re.compile(r"\b(?:code|implementation|source|software|repository|repo)\b", re.I),
-     LinkKind.CODE, "Code"),
-    (re.compile(r"\b(?:data ?sets?|data|benchmark|corpus)\b", re.I), LinkKind.DATA, "Dataset"),
-    (re.compile(r"\b(?:demo|video|playground)\b", re.I), LinkKind.DEMO, "Demo"),
-)  # fmt: skip
+# Words that make a page on an unknown host the paper's project page. Other words ("code is
+# at", "data:") are not trusted for unknown hosts: a link is labelled by what it is, and only
+# code hosts are code, only data and model hubs are data and models.
+_PROJECT_CUE = re.compile(
+    r"project (?:page|website|site|homepage)|home ?page|web ?page|website", re.I
+)
+_OTHER_CUES = re.compile(
+    r"\b(?:code|implementation|source|software|repository|repo|data ?sets?|data|benchmark"
+    r"|corpus|demo|video|playground)\b",
+    re.I,
+)
 _OTHER_HOSTS: dict[str, tuple[LinkKind, str]] = {
     "zenodo.org": (LinkKind.DATA, "Data (Zenodo)"),
     "figshare.com": (LinkKind.DATA, "Data (figshare)"),
@@ -222,12 +228,11 @@ def _huggingface(segments: list[str], path: str, position: int) -> FoundLink | N
 
 
 def _from_context(before: str, host: str) -> tuple[LinkKind, str]:
-    # The nearest cue wins: "Code: https://… Project page: https://…" labels each link right.
-    best: tuple[int, LinkKind, str] | None = None
-    for pattern, kind, label in _CONTEXT_CUES:
-        for m in pattern.finditer(before):
-            if best is None or m.end() > best[0]:
-                best = (m.end(), kind, label)
-    if best is None:
-        return LinkKind.PROJECT, f"Link ({host})"
-    return best[1], best[2]
+    """A page on a host we do not know: the project page when the words just before it say so
+    (and no other cue comes nearer, as in "Project page: … Code: …"), otherwise a plain link
+    named by its host."""
+    project = [m.end() for m in _PROJECT_CUE.finditer(before)]
+    other = [m.end() for m in _OTHER_CUES.finditer(before)]
+    if project and (not other or project[-1] >= other[-1]):
+        return LinkKind.PROJECT, "Project page"
+    return LinkKind.OTHER, f"Link ({host})"

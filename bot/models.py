@@ -89,6 +89,7 @@ class LinkKind(enum.StrEnum):
     MODEL = "model"
     DEMO = "demo"
     DOI = "doi"
+    OTHER = "other"  # a page we cannot tell the nature of: labelled by its host
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,10 +130,24 @@ def test_other_urls_are_labelled_from_their_context() -> None:
     links = extra(paper)
     assert links == [
         Link(LinkKind.PROJECT, "https://example.org/proj", "Project page"),
-        Link(LinkKind.PROJECT, "https://blog.example.com/post", "Link (blog.example.com)"),
-        Link(LinkKind.DATA, "https://data.example.edu/corpus.zip", "Dataset"),
         Link(LinkKind.DEMO, "https://youtu.be/abc123", "Video (YouTube)"),
+        Link(LinkKind.OTHER, "https://data.example.edu/corpus.zip", "Link (data.example.edu)"),
+        Link(LinkKind.OTHER, "https://blog.example.com/post", "Link (blog.example.com)"),
     ]
+
+
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        'Code and models: <a href="https://mylab.example.org/tools">here</a>.',
+        "Our implementation is at https://mylab.example.org/tools.",
+        "Source code and data: https://mylab.example.org/tools",
+    ],
+)
+def test_a_page_is_never_called_code_for_the_words_before_it(abstract: str) -> None:
+    [link] = extra(make(abstract=abstract))
+    assert (link.kind, link.label) == (LinkKind.OTHER, "Link (mylab.example.org)")
+    assert link.url == "https://mylab.example.org/tools"
 
 
 def test_duplicates_are_dropped() -> None:
