@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -92,6 +92,21 @@ class Channel(Generic[M]):
     limits: FloodLimits = TELEGRAM_LIMITS
 
 
+async def _unless_stopped(wait: Awaitable[None], stop: asyncio.Event) -> bool:
+    """Wait, unless `stop` is set first (then False): a long flood-control wait (after a
+    "retry after", say) must not hold up a shutdown."""
+    if stop.is_set():
+        return False
+    waiting = asyncio.ensure_future(wait)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in (waiting, stopping):
+            future.cancel()
+    return not stop.is_set()
+
+
 def message_key(delivery_id: int, part: int) -> str:
     """The idempotency key of one message of one outbox entry (see `Sender.send`)."""
     return f"pb{delivery_id}.{part}"
@@ -133,11 +148,13 @@ class Deliverer:
         self._clock = clock
         self._flood_clock = flood_clock
         self._workers = workers
-        self._pass = asyncio.Lock()  # one pass over the whole outbox at a time
+        # One pass over a platform's outbox at a time; platforms do not wait for each other.
+        self._passes: dict[str, asyncio.Lock] = {}
         # One sender per chat at a time: a /digest and a scheduled pass never interleave
         # (or repeat) one chat's messages.
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
-        self._requested: set[str] = set()  # chats a /digest served during the current pass
+        # Per platform: chats a /digest served during its current pass.
+        self._requested: dict[str, set[str]] = {}
         self._busy = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -146,6 +163,8 @@ class Deliverer:
     def add_channel(self, platform: str, channel: Channel[Any]) -> None:
         self._channels[platform] = channel
         self._flood[platform] = FloodControl(channel.limits, clock=self._flood_clock)
+        self._passes.setdefault(platform, asyncio.Lock())
+        self._requested.setdefault(platform, set())
         self._inflight[platform] = InFlight(channel.limits.per_second, ceiling=self._workers)
 
     async def idle(self) -> None:
@@ -163,17 +182,28 @@ class Deliverer:
             if self._busy == 0:
                 self._quiet.set()
 
-    async def deliver_due(self, stop: asyncio.Event | None = None) -> DeliveryReport:
-        """Send every due delivery. With `stop` (or `self.stop`) set, the message in flight
-        finishes, progress is saved, and the rest waits for the next run."""
+    async def deliver_due(
+        self, stop: asyncio.Event | None = None, *, platforms: Sequence[str] | None = None
+    ) -> DeliveryReport:
+        """Send every due delivery (of `platforms`, by default all registered ones). With
+        `stop` (or `self.stop`) set, the messages in flight finish, progress is saved, and the
+        rest waits for the next run. Platforms are served side by side, each in its own pass,
+        so a long fan-out on one never holds up another."""
         stop = stop or self.stop
         report = DeliveryReport()
-        async with self._pass, self._working():
-            self._requested.clear()
-            tasks = await self._storage.outbox.due_deliveries(self._clock())
+        names = [p for p in (platforms or list(self._channels)) if p in self._channels]
+        async with self._working():
+            await asyncio.gather(*(self._pass(name, stop, report) for name in names))
+        return report
+
+    async def _pass(self, platform: str, stop: asyncio.Event, report: DeliveryReport) -> None:
+        async with self._passes[platform]:
+            self._requested[platform].clear()
+            # Read inside the lock: a pass that just ended may have sent what was due before.
+            due = await self._storage.outbox.due_deliveries(self._clock())
             by_chat: dict[str, list[DeliveryTask]] = {}
-            for task in tasks:
-                if task.chat_key.split(":", 1)[0] in self._channels:
+            for task in due:
+                if task.chat_key.split(":", 1)[0] == platform:
                     by_chat.setdefault(task.chat_key, []).append(task)
             queue: asyncio.Queue[list[DeliveryTask]] = asyncio.Queue()
             for chat_tasks in by_chat.values():
@@ -190,16 +220,17 @@ class Deliverer:
                 stop.set()
                 await asyncio.gather(*workers, return_exceptions=True)
                 raise
-        return report
 
     async def deliver_chat(self, chat_key: str) -> DeliveryReport:
         """Send one chat's due deliveries now (a /digest), through the same flood control."""
         report = DeliveryReport()
-        if chat_key.split(":", 1)[0] not in self._channels:
+        platform = chat_key.split(":", 1)[0]
+        if platform not in self._channels:
             return report
         async with self._working():
-            if self._pass.locked():
-                self._requested.add(chat_key)  # the running pass must re-read this chat
+            if self._passes[platform].locked():
+                # The running pass must re-read this chat
+                self._requested[platform].add(chat_key)
             await self._deliver_chat(chat_key, None, self.stop, report)
         return report
 
@@ -228,11 +259,12 @@ class Deliverer:
         report: DeliveryReport,
     ) -> None:
         lock_key = chat_key
+        platform = chat_key.split(":", 1)[0]
         lock, users = self._chat_locks.get(lock_key) or (asyncio.Lock(), 0)
         self._chat_locks[lock_key] = (lock, users + 1)
         try:
             async with lock:
-                if tasks is None or chat_key in self._requested:
+                if tasks is None or chat_key in self._requested[platform]:
                     # Read afresh: a /digest may have sent some of what the pass listed.
                     tasks = await self._storage.outbox.due_deliveries(
                         self._clock(), chat_key=chat_key
@@ -268,7 +300,8 @@ class Deliverer:
             if setbacks > MAX_SETBACKS:
                 await self._reschedule(task, TemporaryFailure("kept being refused"), report)
                 return None
-            await flood.wait(chat)
+            if not await _unless_stopped(flood.wait(chat), stop):
+                return None  # stopping: a message whose turn had not come stays queued
             error = await self._send(channel, chat, task, messages, part)
             if isinstance(error, RetryAfter):
                 setbacks += 1

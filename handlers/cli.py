@@ -14,21 +14,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
-from collections.abc import Sequence
-from datetime import date
-
-from tqdm import tqdm
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.config import Settings, load_settings
-from bot.core import open_core
 from bot.errors import ConfigError, SourceUnavailable, UserError
-from bot.query import parse_query
-from handlers.terminal.markdown import render_digest_markdown
-from handlers.terminal.text import render_digest, render_paper
+
+# Everything else is imported where it is used: `paperboy --help` must answer at once, and the
+# core (SQLite, arXiv, the LLM client) is only needed once the arguments are understood.
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("paperboy")
+
+Clock = Callable[[], datetime]
 
 # Libraries whose INFO logs would leak request URLs (the Telegram token is part of Bot API
 # URLs) or drown ours.
@@ -46,6 +48,9 @@ def configure_logging(level: str) -> None:
     )
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # A tick that finds the previous one still delivering is skipped on purpose (one fan-out at
+    # a time); APScheduler would warn about it every minute of a long fan-out.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 
 def _iso_date(text: str) -> date:
@@ -104,8 +109,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run_digest(settings: Settings, args: argparse.Namespace) -> str:
-    async with open_core(settings) as core:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _bar_size() -> dict[str, int]:
+    """The bar's size for tqdm: nothing (tqdm measures) unless the terminal reports a size of
+    0, as a fresh pty or ``docker run -t`` does before its size is set: tqdm then computes no
+    room at all and prints nothing, so the bar never appeared there."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        return {}
+    fixed = {}
+    if not size.columns:
+        fixed["ncols"] = 80
+    if not size.lines:
+        fixed["nrows"] = 24
+    return fixed
+
+
+async def _run_digest(settings: Settings, args: argparse.Namespace, clock: Clock) -> str:
+    from tqdm import tqdm
+
+    from bot.core import open_core
+    from bot.query import parse_query
+    from bot.source.calendar import EASTERN
+    from handlers.terminal.markdown import render_digest_markdown
+    from handlers.terminal.text import render_digest
+
+    if args.since is not None and args.since > clock().astimezone(EASTERN).date():
+        raise UserError(
+            f"--since {args.since.isoformat()} is in the future: give a past date, "
+            "such as the first day you want to read from"
+        )
+    async with open_core(settings, clock=clock) as core:
         app = core.paperboy
         try:
             query_missing = app.unwatched_categories(parse_query(args.query))
@@ -123,7 +161,12 @@ async def _run_digest(settings: Settings, args: argparse.Namespace) -> str:
             nonlocal bar
             if total:
                 bar = tqdm(
-                    total=total, desc="Summarising", unit="paper", file=sys.stderr, disable=None
+                    total=total,
+                    desc="Summarising",
+                    unit="paper",
+                    file=sys.stderr,
+                    disable=None,  # hidden when stderr is not a terminal
+                    **_bar_size(),
                 )
 
         def step(n: int) -> None:
@@ -142,42 +185,53 @@ async def _run_digest(settings: Settings, args: argparse.Namespace) -> str:
         finally:
             if bar is not None:
                 bar.close()
+        quiet = await app.quiet_day()
     if args.format == "markdown":
-        return render_digest_markdown(digest)
-    return render_digest(digest)
+        return render_digest_markdown(digest, quiet_day=quiet)
+    return render_digest(digest, quiet_day=quiet)
 
 
-async def _run_paper(settings: Settings, args: argparse.Namespace) -> str:
-    async with open_core(settings) as core:
+async def _run_paper(settings: Settings, args: argparse.Namespace, clock: Clock) -> str:
+    from bot.core import open_core
+    from handlers.terminal.text import render_paper
+
+    async with open_core(settings, clock=clock) as core:
         app = core.paperboy
         paper, summary = await app.paper(args.id, language=args.lang)
     return render_paper(paper, summary)
 
 
-def _run_bot(settings: Settings) -> int:
+def _run_bot(settings: Settings, clock: Clock) -> int:
     from handlers.run import run_bot  # only `run` needs the chat libraries loaded
 
     try:
-        asyncio.run(run_bot(settings))
+        asyncio.run(run_bot(settings, clock=clock))
     except ConfigError as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Run one command; `clock` lets tests pick the moment (the real time otherwise)."""
     args = build_parser().parse_args(argv)
+    from bot.config import load_settings  # after parsing: --help needs no settings
+
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    clock = clock or _utc_now
     if args.command == "run":
-        return _run_bot(settings)
+        return _run_bot(settings, clock)
     runner = _run_digest if args.command == "digest" else _run_paper
     try:
-        output = asyncio.run(runner(settings, args))
+        output = asyncio.run(runner(settings, args, clock))
+    except ConfigError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
     except UserError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -65,8 +65,10 @@ async def run_bot(
         frontends = [factory(settings, core) for factory in factories]
         rejected: list[TokenRejected] = []
         scheduler = start_scheduler(core.cycle, every_seconds=settings.tick_seconds)
+        deliveries: list[asyncio.Task[None]] = []
         starting = [
-            asyncio.create_task(_start(frontend, core, stop, rejected)) for frontend in frontends
+            asyncio.create_task(_start(frontend, core, stop, rejected, deliveries))
+            for frontend in frontends
         ]
         try:
             await stop.wait()
@@ -83,6 +85,7 @@ async def run_bot(
                 async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                     await core.cycle.idle()
                     await core.deliverer.idle()
+                    await asyncio.gather(*deliveries)
             scheduler.shutdown(wait=False)
             for frontend in frontends:
                 try:
@@ -95,7 +98,11 @@ async def run_bot(
 
 
 async def _start(
-    frontend: Frontend, core: Core, stop: asyncio.Event, rejected: list[TokenRejected]
+    frontend: Frontend,
+    core: Core,
+    stop: asyncio.Event,
+    rejected: list[TokenRejected],
+    deliveries: list[asyncio.Task[None]],
 ) -> None:
     """Start one frontend, retrying with backoff while its platform cannot be reached."""
     delay = RETRY_FIRST_SECONDS
@@ -125,7 +132,18 @@ async def _start(
             continue
         core.add_channel(frontend.platform, frontend.channel)
         log.info("%s frontend started", frontend.platform)
+        # What fell due for this platform while it was starting goes out now, beside any pass
+        # over another platform, rather than at the next tick. Not part of this task: shutdown
+        # cancels a start that is still retrying, but lets a delivery finish its message.
+        deliveries.append(asyncio.create_task(_deliver(core, frontend.platform)))
         return
+
+
+async def _deliver(core: Core, platform: str) -> None:
+    try:
+        await core.deliverer.deliver_due(platforms=[platform])
+    except Exception:  # the next tick tries again
+        log.exception("delivering to %s failed", platform)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -14,7 +14,7 @@ import pytest
 
 from bot.chats import ChatRef, ChatService
 from bot.config import load_settings
-from bot.core import open_core
+from bot.core import Core, open_core
 from bot.cycle import DigestCycle
 from bot.delivery import (
     Channel,
@@ -82,6 +82,7 @@ class Bot:
     cycle: DigestCycle
     deliverer: Deliverer
     recorder: Recorder
+    core: Core
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ class running_bot:
         core = await self._cm.__aenter__()
         fast = FloodLimits(per_second=1e6, private_interval=0, group_per_minute=1e9)
         core.add_channel("t", Channel(self.recorder, self.recorder, fast))
-        return Bot(core.paperboy, core.chats, core.cycle, core.deliverer, self.recorder)
+        return Bot(core.paperboy, core.chats, core.cycle, core.deliverer, self.recorder, core)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._cm.__aexit__(None, None, None)
@@ -259,6 +260,48 @@ async def test_digests_that_fell_due_while_down_go_out_on_start(
     async with running_bot(fake, tmp_path, clock, recorder) as second:
         await second.cycle.tick()
     assert len(recorder.sent) == 3
+
+
+async def test_stopping_does_not_wait_out_a_long_retry_after(bot: Bot, fake: FakeArxiv) -> None:
+    fake.announce(MON, new=talking_head_papers(MON))
+    await add_chat(bot, "t:1")
+    bot.recorder.faults["t:1"] = [RetryAfter(200)]  # Telegram: "retry after 200 s"
+    tick = asyncio.create_task(bot.cycle.tick())
+    await asyncio.sleep(0.2)  # the delivery now waits out the 200 s
+    bot.cycle.stop.set()  # SIGTERM
+    report = await asyncio.wait_for(tick, timeout=5)
+    assert report.delivery is not None and report.delivery.messages_sent == 0
+    assert bot.recorder.sent == []  # the message whose turn had not come stays queued
+
+
+async def test_a_slow_platform_does_not_hold_up_another(
+    fake: FakeArxiv, tmp_path: Path, clock: FakeClock
+) -> None:
+    fake.announce(MON, new=talking_head_papers(MON))
+    slow, quick = Recorder(), Recorder()
+    release = asyncio.Event()
+    original = slow.send
+
+    async def held(chat: Chat, message: str, *, key: str = "") -> None:
+        await release.wait()  # a long fan-out (or an outage) on this platform
+        await original(chat, message, key=key)
+
+    slow.send = held  # type: ignore[method-assign]
+    async with running_bot(fake, tmp_path, clock, slow) as bot:
+        fast = FloodLimits(per_second=1e6, private_interval=0, group_per_minute=1e9)
+        bot.core.add_channel("u", Channel(quick, quick, fast))
+        await add_chat(bot, "t:1")
+        chat = (await bot.chats.enter(ChatRef("u:1", ChatKind.PRIVATE))).chat
+        await bot.chats.subscribe(chat, TOPIC, by=None)
+        tick = asyncio.create_task(bot.cycle.tick())
+        for _ in range(100):
+            if len(quick.sent) == 3:
+                break
+            await asyncio.sleep(0.02)
+        assert len(quick.sent) == 3 and slow.sent == []  # "u" did not wait for "t"
+        release.set()
+        await asyncio.wait_for(tick, timeout=5)
+    assert len(slow.sent) == 3
 
 
 def test_cycle_runs_under_apscheduler() -> None:

@@ -149,9 +149,11 @@ def test_kill_9_with_network_latency_repeats_at_most_the_messages_in_flight(
         bot = start_bot(env, log)
         try:
             before = sum(digests_per_chat(tg, chat_ids).values())
-            tg.wait_until(
-                lambda b=before: sum(digests_per_chat(tg, chat_ids).values()) > b, timeout=60
-            )
+
+            def progressed(before: int = before) -> bool:
+                return sum(digests_per_chat(tg, chat_ids).values()) > before
+
+            tg.wait_until(progressed, timeout=60)
             time.sleep(rng.uniform(0.1, 0.8))
         finally:
             bot.kill()  # SIGKILL: no chance to finish anything
