@@ -60,6 +60,7 @@ class DigestCycle:
         # Set on shutdown: the message in flight finishes. Shared with the deliverer, so a
         # /digest being sent stops at the same point as a scheduled fan-out.
         self.stop = deliverer.stop
+        self.last_finished: datetime | None = None  # for the health check
 
     async def idle(self) -> None:
         """Return once no tick is running (used on shutdown)."""
@@ -80,6 +81,7 @@ class DigestCycle:
                 return report
             await self.plan(report)
             report.delivery = await self._deliverer.deliver_due(self.stop)
+            self.last_finished = self._clock()
             return report
 
     async def deliver_now(self, chat: Chat, subscriptions: Sequence[Subscription]) -> DigestNow:

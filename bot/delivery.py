@@ -159,6 +159,7 @@ class Deliverer:
         self._quiet = asyncio.Event()
         self._quiet.set()
         self.stop = asyncio.Event()
+        self.last_progress: datetime | None = None  # the last message sent, for health checks
 
     def add_channel(self, platform: str, channel: Channel[Any]) -> None:
         self._channels[platform] = channel
@@ -343,6 +344,7 @@ class Deliverer:
             part += 1
             setbacks = 0
             report.messages_sent += 1
+            self.last_progress = self._clock()
             report.deliveries_finished += part == len(messages)
         if not messages:
             await self._storage.outbox.mark_part_sent(task.id, 0, finished=True, now=self._clock())

@@ -14,12 +14,17 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
 from bot.core import Clock, Core, open_core, utc_now
 from bot.cycle import start_scheduler
 from bot.errors import ConfigError
 from bot.frontend import Frontend, PlatformUnreachable, TokenRejected
+from handlers.health import Heartbeat, heartbeat_path, write_heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,7 @@ async def run_bot(
         frontends = [factory(settings, core) for factory in factories]
         rejected: list[TokenRejected] = []
         scheduler = start_scheduler(core.cycle, every_seconds=settings.tick_seconds)
+        _beat_with(scheduler, core, settings)
         deliveries: list[asyncio.Task[None]] = []
         starting = [
             asyncio.create_task(_start(frontend, core, stop, rejected, deliveries))
@@ -137,6 +143,32 @@ async def _start(
         # cancels a start that is still retrying, but lets a delivery finish its message.
         deliveries.append(asyncio.create_task(_deliver(core, frontend.platform)))
         return
+
+
+def _beat_with(scheduler: AsyncIOScheduler, core: Core, settings: Settings) -> None:
+    """A heartbeat for `paperboy health` every tick, from a job of its own: it keeps beating
+    during a long fan-out, and stops if the event loop hangs."""
+    path = heartbeat_path(settings.db_path)
+    failed = False
+
+    async def beat() -> None:
+        nonlocal failed
+        progress = [t for t in (core.cycle.last_finished, core.deliverer.last_progress) if t]
+        try:
+            write_heartbeat(path, Heartbeat(core.clock(), max(progress, default=None)))
+        except OSError as exc:
+            if not failed:  # once: a read-only data directory is not news every minute
+                log.warning("cannot write the health file %s: %s", path, exc)
+            failed = True
+
+    scheduler.add_job(
+        beat,
+        IntervalTrigger(seconds=settings.tick_seconds),
+        id="heartbeat",
+        next_run_time=datetime.now().astimezone(),
+        coalesce=True,
+        misfire_grace_time=None,
+    )
 
 
 async def _deliver(core: Core, platform: str) -> None:

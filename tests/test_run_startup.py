@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from handlers.health import heartbeat_path, read_heartbeat
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -80,6 +81,7 @@ def test_an_unreachable_platform_is_retried_while_the_scheduler_runs(tmp_path: P
             ARXIV_RSS_URL=arxiv.rss_url,
             PAPERBOY_ARXIV_DELAY="0",
             PAPERBOY_DB=str(tmp_path / "x.db"),
+            PAPERBOY_TICK_SECONDS="1",
             PYTHONPATH=str(ROOT),
         )
         with (tmp_path / "err.log").open("w") as err:
@@ -102,3 +104,5 @@ def test_an_unreachable_platform_is_retried_while_the_scheduler_runs(tmp_path: P
     attempts = [line for line in log.splitlines() if "unreachable (attempt" in line]
     assert len(attempts) >= 2 and "Traceback" not in log, log
     assert feeds_read > 0, "the scheduler ran while Telegram was unreachable"
+    beat = read_heartbeat(heartbeat_path(tmp_path / "x.db"))
+    assert beat is not None and beat.cycle_at is not None  # the health check's view
