@@ -17,10 +17,11 @@ from bot.chats import ChatService
 from bot.config import Settings
 from bot.cycle import DigestCycle
 from bot.delivery import Channel, Deliverer
+from bot.errors import ConfigError
 from bot.service import Clock, Paperboy, utc_now
 from bot.source import ArxivSource
 from bot.summaries.summarizer import LLMSummarizer, Summarizer
-from storage import Storage
+from storage import DatabaseUnusable, Storage
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,15 @@ async def open_core(
 
     `source` lets tests and benchmarks pass an arXiv source tuned for speed (short backoff).
     """
-    source = source or ArxivSource.from_settings(settings)
     try:
-        async with await Storage.open(settings.db_path) as storage:
+        storage = await Storage.open(settings.db_path)
+    except DatabaseUnusable as exc:
+        raise ConfigError(f"Invalid setting PAPERBOY_DB: {exc}") from None
+    # The source reserves its arXiv request slots in the database, so the spacing holds across
+    # every process that shares it (a CLI run next to the bot).
+    source = source or ArxivSource.from_settings(settings, spacing=storage.request_spacing())
+    try:
+        async with storage:
             llm = LLMSummarizer.from_settings(settings)
             try:
                 summarizer = Summarizer(storage.summaries, llm, clock=clock)

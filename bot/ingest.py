@@ -7,8 +7,14 @@ repairs gaps through the query API:
 - downtime: listing days between the last stored listing and the one just fetched are
   backfilled from the query API by submission window, so no announced paper is lost;
 - a listing at arXiv's 2000-item cap is completed the same way;
-- a first run on a day without a listing (weekend, holiday) seeds the latest listing day;
+- a day without a listing (weekend, holiday: an empty feed) seeds, on a first run, the latest
+  announced listing, and backfills any listing missed before it;
 - `--since` older than what we hold backfills the missing days.
+
+What is stored is reused while it is current: the feed state (in the database, shared by every
+process) says when each feed was last read, and a feed only changes in arXiv's nightly rebuild,
+so a run after a successful read and before the next rebuild sends no request at all. When a
+look is due, it is conditional (``If-None-Match`` / ``If-Modified-Since`` from the last answer).
 
 Papers from the feed lack comments and journal references, so the cycle ends by enriching new
 versions through batched `id_list` lookups. Any failure is logged and retried next cycle; one
@@ -19,14 +25,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 
 from bot.errors import ArxivUnreachable, SourceUnavailable
 from bot.models import AnnounceType, FeedState, Listing, Paper
 from bot.source import ArxivSource
 from bot.source.calendar import (
+    EASTERN,
     current_listing_date,
+    feed_may_have_changed,
     is_listing_day,
     listing_date_for,
     listing_days_between,
@@ -44,6 +52,9 @@ _CURRENT_LISTING_INTERVAL = timedelta(hours=6)
 _FORCED_INTERVAL = timedelta(minutes=1)
 # How far back unenriched papers are picked up again after a failed enrichment.
 _ENRICH_LOOKBACK = timedelta(days=7)
+# How many listing days a first run on a quiet day goes back to find the latest announced one
+# (holidays can follow a weekend).
+_SEED_ATTEMPTS = 2
 
 
 @dataclass
@@ -51,7 +62,8 @@ class RefreshReport:
     """What one ingestion cycle did; printed by the CLI at debug level and used by tests."""
 
     fetched: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # fetched recently enough
+    skipped: list[str] = field(default_factory=list)  # what is stored is current
+    unchanged: list[str] = field(default_factory=list)  # looked again: 304 Not Modified
     failed: dict[str, str] = field(default_factory=dict)  # group -> reason
     new_announcements: int = 0
     backfilled: int = 0
@@ -85,9 +97,6 @@ class Ingestor:
         self._source = source
         self._clock = clock
         self._refresh_interval = refresh_interval
-        # In memory on purpose: a new process (a CLI run, a restarted bot) always takes a fresh
-        # look at the feeds; only a long-running bot spaces its looks out.
-        self._fetched_at: dict[str, datetime] = {}
 
     async def refresh(
         self, groups: Sequence[str], *, since: date | None = None, force: bool = False
@@ -117,40 +126,13 @@ class Ingestor:
         now = self._clock()
         state = await self._papers.feed_state(group) or FeedState(group, None, None, None)
         touched: list[date] = []
-        last, covered_from = state.last_listing_date, state.covered_from
 
-        if self._fetched_recently(group, last, now, force=force):
+        if self._fetched_recently(state, now, force=force):
             report.skipped.append(group)
         else:
-            listing = await self._source.fetch_listing(group)
-            report.fetched.append(group)
-            if listing.announcements and listing.listing_date is not None:
-                day = listing.listing_date
-                if last is not None and day > last:
-                    missed = [d for d in listing_days_between(last, day) if d != day]
-                    if missed:
-                        log.info("%s: backfilling %d missed listing day(s)", group, len(missed))
-                        await self._backfill(group, missed[0], missed[-1], report)
-                        touched.append(missed[0])
-                await self._store_listing(listing, report)
-                if listing.truncated:
-                    log.info("%s: listing of %s hit the feed's cap; completing it", group, day)
-                    await self._backfill(group, day, day, report)
-                touched.append(day)
-                last = max(last or day, day)
-                covered_from = min(covered_from or day, day)
-            elif last is None:
-                # A first run on a weekend or holiday: the feed is empty, so seed with the
-                # latest listing day through the query API rather than showing nothing.
-                day = current_listing_date(now)
-                log.info("%s: feed is empty; seeding with the listing of %s", group, day)
-                await self._backfill(group, day, day, report)
-                touched.append(day)
-                last = covered_from = day
-            now = self._clock()
-            self._fetched_at[group] = now
-            await self._papers.save_feed_state(FeedState(group, last, now, covered_from))
+            state, touched = await self._look(group, state, report)
 
+        last, covered_from = state.last_listing_date, state.covered_from
         if since is not None and (covered_from is None or since < covered_from):
             first = since if is_listing_day(since) else next_listing_day(since)
             upto = previous_listing_day(covered_from) if covered_from else current_listing_date(now)
@@ -158,30 +140,105 @@ class Ingestor:
                 log.info("%s: backfilling listings %s to %s", group, first, upto)
                 await self._backfill(group, first, upto, report)
                 touched.append(first)
-                covered_from = first
                 await self._papers.save_feed_state(
-                    FeedState(group, last or upto, self._clock(), covered_from)
+                    replace(state, last_listing_date=last or upto, covered_from=first)
                 )
         return touched
 
-    def _fetched_recently(
-        self, group: str, last: date | None, now: datetime, *, force: bool
-    ) -> bool:
-        """Whether this process looked at the group's feed recently enough to skip it.
+    async def _look(
+        self, group: str, state: FeedState, report: RefreshReport
+    ) -> tuple[FeedState, list[date]]:
+        """Read the group's feed (conditionally when something is stored) and store what is new."""
+        touched: list[date] = []
+        last, covered_from = state.last_listing_date, state.covered_from
+        known = last is not None and state.last_fetch_at is not None
+        fetched = await self._source.fetch_listing_if_changed(
+            group,
+            etag=state.etag if known else None,
+            last_modified=state.last_modified if known else None,
+        )
+        report.fetched.append(group)
+        feed_date = state.feed_date
+        listing = fetched.listing
+        if listing is None:
+            report.unchanged.append(group)
+        elif listing.announcements and listing.listing_date is not None:
+            day = feed_date = listing.listing_date
+            if last is not None and day > last:
+                missed = [d for d in listing_days_between(last, day) if d != day]
+                if missed:
+                    log.info("%s: backfilling %d missed listing day(s)", group, len(missed))
+                    await self._backfill(group, missed[0], missed[-1], report)
+                    touched.append(missed[0])
+            await self._store_listing(listing, report)
+            if listing.truncated:
+                log.info("%s: listing of %s hit the feed's cap; completing it", group, day)
+                await self._backfill(group, day, day, report)
+            touched.append(day)
+            last = max(last or day, day)
+            covered_from = min(covered_from or day, day)
+        else:
+            # A day without announcement (weekend, holiday): the feed is empty. The latest
+            # announced listing is an earlier day; fetch it through the query API if we lack it.
+            feed_date = listing.listing_date or self._clock().astimezone(EASTERN).date()
+            latest = previous_listing_day(feed_date)
+            if last is None:
+                day = await self._seed(group, latest, report)
+                touched.append(day)
+                last = covered_from = day
+            elif last < latest:
+                log.info("%s: feed is empty; backfilling listings %s to %s", group, last, latest)
+                missed = listing_days_between(last, latest)
+                await self._backfill(group, missed[0], missed[-1], report)
+                touched.append(missed[0])
+                last = latest
+        state = FeedState(
+            group,
+            last,
+            self._clock(),
+            covered_from,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            feed_date=feed_date,
+        )
+        await self._papers.save_feed_state(state)
+        return state, touched
 
-        Once the listing that should be current is stored, the feed will not change until the
-        next announcement, so it is looked at far less often. `force` (a person asking now)
-        only skips a look made within the last minute.
+    async def _seed(self, group: str, latest: date, report: RefreshReport) -> date:
+        """A first run on a quiet day: backfill the latest listing day that announced papers,
+        going back over holidays; returns the day seeded."""
+        day = latest
+        for _ in range(_SEED_ATTEMPTS):
+            log.info("%s: feed is empty; seeding with the listing of %s", group, day)
+            if await self._backfill(group, day, day, report):
+                return day
+            day = previous_listing_day(day)
+        return latest
+
+    def _fetched_recently(self, state: FeedState, now: datetime, *, force: bool) -> bool:
+        """Whether what is stored for the group's feed can be used without looking again.
+
+        A feed only changes in arXiv's nightly rebuild, so after a successful read nothing can
+        be new until the next one, in this process or any other sharing the database. Past it,
+        a long-running bot looks every `refresh_interval` (every few hours once the listing that
+        should be current is stored). `force` (a person asking now) looks again unless a look
+        was made within the last minute.
         """
-        fetched = self._fetched_at.get(group)
+        fetched = state.last_fetch_at
         if fetched is None:
             return False
+        if fetched.tzinfo is None:
+            fetched = fetched.replace(tzinfo=UTC)
+        age = now - fetched
+        last = state.last_listing_date
         interval = self._refresh_interval
         if last is not None and last >= current_listing_date(now):
             interval = max(interval, _CURRENT_LISTING_INTERVAL)
         if force:
-            interval = min(interval, _FORCED_INTERVAL)
-        return now - fetched < interval
+            return age < min(interval, _FORCED_INTERVAL)
+        if last is not None and not feed_may_have_changed(fetched, now):
+            return True
+        return age < interval
 
     async def _store_listing(self, listing: Listing, report: RefreshReport) -> None:
         papers = [a.paper for a in listing.announcements]
@@ -192,8 +249,9 @@ class Ingestor:
             source="rss",
         )
 
-    async def _backfill(self, group: str, first: date, last: date, report: RefreshReport) -> None:
-        """Fetch, through the query API, the papers of the listing days `first`..`last`."""
+    async def _backfill(self, group: str, first: date, last: date, report: RefreshReport) -> int:
+        """Fetch, through the query API, the papers of the listing days `first`..`last`;
+        returns how many papers arXiv has for them (stored before or not)."""
         start, _ = submission_window(first)
         _, end = submission_window(last)
         papers = await self._source.search(group_categories(group), start, end)
@@ -213,6 +271,7 @@ class Ingestor:
             group=group,
             source="backfill",
         )
+        return len(papers)
 
     async def _enrich(self, oldest_touched: date | None, report: RefreshReport) -> None:
         """Fetch comments, journal refs and DOIs for announced versions we only know from feeds."""

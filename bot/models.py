@@ -67,6 +67,12 @@ class FeedState:
     last_listing_date: date | None  # newest listing stored for the group
     last_fetch_at: datetime | None  # when the feed was last fetched successfully
     covered_from: date | None  # earliest listing date we hold complete data for
+    # The feed's validators from its last answer, sent back to ask "has it changed?".
+    etag: str | None = None
+    last_modified: str | None = None
+    # The date of the last feed seen, even an empty one: later than `last_listing_date` when
+    # arXiv announced nothing that day (a weekend, a holiday).
+    feed_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,9 @@ class Summary:
     language: str
     source: SummarySource
     model: str | None = None  # None for extractive summaries
+    # Why an extractive summary is not the model's (None for model summaries): see
+    # `bot.summaries.summarizer` (no API key, or the model's answer failed and why).
+    fallback_reason: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from bot.ingest import Ingestor, RefreshReport, in_group
 from bot.models import Digest, Paper, Summary
 from bot.query import Query, parse_query
 from bot.source import ArxivSource
+from bot.source.calendar import EASTERN
 from bot.source.ids import parse_arxiv_id
 from bot.summaries import languages
 from bot.summaries.summarizer import Summarizer
@@ -77,6 +78,18 @@ class Paperboy:
 
     async def refresh(self, *, since: date | None = None, force: bool = False) -> RefreshReport:
         return await self.ingestor.refresh(self.settings.categories, since=since, force=force)
+
+    async def quiet_day(self) -> date | None:
+        """Today (US Eastern) when arXiv announces nothing today (a weekend, a holiday): every
+        watched feed was read today and was empty, so digests show an earlier listing."""
+        today = self._clock().astimezone(EASTERN).date()
+        for group in self.settings.categories:
+            state = await self.storage.papers.feed_state(group)
+            if state is None or state.feed_date != today:
+                return None
+            if state.last_listing_date is not None and state.last_listing_date >= today:
+                return None
+        return today
 
     async def digest(
         self,

@@ -4,7 +4,7 @@
 from `storage.interfaces`: `PaperStore`, `DigestStore`, `ChatStore`, `Outbox`, `SummaryStore`.
 """
 
-from storage.db import Storage
+from storage.db import DatabaseUnusable, Storage
 from storage.interfaces import (
     ChatStore,
     DeliveryCounts,
@@ -18,6 +18,7 @@ from storage.interfaces import (
 
 __all__ = [
     "ChatStore",
+    "DatabaseUnusable",
     "DeliveryCounts",
     "DeliveryTask",
     "DigestStore",

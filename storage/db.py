@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -24,6 +25,7 @@ from storage.interfaces import ChatStore, DigestStore, Outbox, PaperStore, Summa
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.outbox import SqliteOutbox
 from storage.papers import SqlitePaperStore
+from storage.spacing import SqliteRequestSpacing
 from storage.summaries import SqliteSummaryStore
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,37 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class DatabaseUnusable(Exception):
+    """The database path cannot hold Paperboy's database; the message says why, in one line."""
+
+
 def _prepare_directory(path: Path) -> Path:
+    """Create the database's directory; refuse, before SQLite touches it, a file that is not
+    an SQLite database (SQLite would otherwise fail late, or create -wal/-shm files next to it).
+    """
     path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DatabaseUnusable(f"{path.parent} exists and is not a directory") from None
+    except NotADirectoryError:
+        raise DatabaseUnusable(f"a part of {path.parent} is a file, not a directory") from None
+    except OSError as exc:
+        raise DatabaseUnusable(f"cannot create {path.parent} ({exc.strerror})") from None
+    if path.is_dir():
+        raise DatabaseUnusable(f"{path} is a directory, not a database file")
+    try:
+        with path.open("rb") as f:
+            header = f.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise DatabaseUnusable(f"cannot read {path} ({exc.strerror})") from None
+    if header and header != _SQLITE_HEADER:
+        raise DatabaseUnusable(f"{path} exists and is not an SQLite database (left untouched)")
     return path
 
 
@@ -64,7 +94,10 @@ class Storage:
         db_path = Path(str(path))
         if str(db_path) != ":memory:":
             db_path = await asyncio.to_thread(_prepare_directory, db_path)
-        conn = await aiosqlite.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn = await aiosqlite.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise DatabaseUnusable(f"cannot open {db_path} ({exc})") from None
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -75,10 +108,19 @@ class Storage:
             await conn.execute("PRAGMA synchronous = NORMAL")
             storage = cls(conn, db_path)
             await storage._migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise DatabaseUnusable(f"cannot use {db_path} ({exc})") from None
         except BaseException:
             await conn.close()
             raise
         return storage
+
+    def request_spacing(self) -> SqliteRequestSpacing | None:
+        """The arXiv request slot shared with other processes on this file (None in memory)."""
+        if str(self.path) == ":memory:":
+            return None
+        return SqliteRequestSpacing(self.path)
 
     async def close(self) -> None:
         await self._conn.close()

@@ -161,6 +161,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries_v3 RENAME TO deliveries;
     CREATE INDEX deliveries_by_status ON deliveries (status, next_attempt_at);
     """,
+    # 4: conditional feed requests and quiet days (per feed group), why a cached summary is
+    # extractive, and the arXiv request slot shared by every process using this database.
+    """
+    ALTER TABLE feed_state ADD COLUMN etag TEXT;
+    ALTER TABLE feed_state ADD COLUMN last_modified TEXT;
+    ALTER TABLE feed_state ADD COLUMN feed_date TEXT;  -- date of the last feed seen, even empty
+    ALTER TABLE summaries ADD COLUMN fallback_reason TEXT;
+    CREATE TABLE request_slots (
+        name       TEXT PRIMARY KEY,            -- 'arxiv'
+        next_start REAL NOT NULL                -- Unix time before which no request may start
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

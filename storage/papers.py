@@ -163,23 +163,33 @@ class SqlitePaperStore:
             last_listing_date=to_date(row["last_listing_date"]),
             last_fetch_at=to_dt(row["last_fetch_at"]),
             covered_from=to_date(row["covered_from"]),
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            feed_date=to_date(row["feed_date"]),
         )
 
     async def save_feed_state(self, state: FeedState) -> None:
         await self._conn.execute(
             """
-            INSERT INTO feed_state (feed_group, last_listing_date, last_fetch_at, covered_from)
-            VALUES (?, ?, ?, ?)
+            INSERT INTO feed_state (feed_group, last_listing_date, last_fetch_at, covered_from,
+                                    etag, last_modified, feed_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (feed_group) DO UPDATE SET
                 last_listing_date = excluded.last_listing_date,
                 last_fetch_at = excluded.last_fetch_at,
-                covered_from = excluded.covered_from
+                covered_from = excluded.covered_from,
+                etag = excluded.etag,
+                last_modified = excluded.last_modified,
+                feed_date = excluded.feed_date
             """,
             (
                 state.group,
                 state.last_listing_date.isoformat() if state.last_listing_date else None,
                 iso(state.last_fetch_at),
                 state.covered_from.isoformat() if state.covered_from else None,
+                state.etag,
+                state.last_modified,
+                state.feed_date.isoformat() if state.feed_date else None,
             ),
         )
         await self._conn.commit()

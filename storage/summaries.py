@@ -50,6 +50,7 @@ class SqliteSummaryStore:
                         language=row["summary_language"],
                         source=SummarySource(row["source"]),
                         model=row["summary_model"],
+                        fallback_reason=row["fallback_reason"],
                     ),
                     created_at=created,
                 )
@@ -61,8 +62,8 @@ class SqliteSummaryStore:
             """
             INSERT OR REPLACE INTO summaries
                 (paper_id, version, language, prompt_version, model, tldr, takeaways, source,
-                 summary_language, summary_model, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 summary_language, summary_model, created_at, fallback_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 key.paper_id,
@@ -76,6 +77,7 @@ class SqliteSummaryStore:
                 s.language,
                 s.model,
                 iso(cached.created_at),
+                s.fallback_reason,
             ),
         )
         await self._conn.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from handlers.cli import main
 from tests.fakes.arxiv_data import make_paper, next_version
 from tests.fakes.arxiv_server import FakeArxiv, Fault
-from tests.pipeline_data import TOPIC, distractor_papers, talking_head_papers
+from tests.pipeline_data import TOPIC, FakeClock, distractor_papers, talking_head_papers
 
 LISTING = date(2026, 11, 20)
 
@@ -167,13 +167,16 @@ def test_next_day_run_shows_new_papers_and_versions_once(
 ) -> None:
     heads = talking_head_papers(LISTING)
     fake.announce(LISTING, new=heads)
-    assert run(capsys, "digest", TOPIC)[0] == 0
+    code = main(["digest", TOPIC], clock=FakeClock(datetime(2026, 11, 20, 15, tzinfo=UTC)))
+    assert code == 0
+    capsys.readouterr()
     fresh = make_paper(
         60, title="Talking Face Video Editing", abstract="We edit talking face videos.",
         published=heads[0].published,
     )  # fmt: skip
     fake.announce(date(2026, 11, 23), new=[fresh], replaced=[next_version(heads[0])])
-    code, out, _ = run(capsys, "digest", TOPIC)
+    code = main(["digest", TOPIC], clock=FakeClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
+    out, _ = capsys.readouterr()
     assert code == 0
     assert "Talking Face Video Editing" in out
     assert f"updated to v2 (was v1) https://arxiv.org/abs/{heads[0].id}" in out

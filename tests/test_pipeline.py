@@ -297,17 +297,25 @@ async def test_unreachable_arxiv_does_not_wait_out_every_group(
     assert len(fake.requests_to("/rss/eess")) == 0  # gave up after the first group
 
 
-async def test_a_new_process_looks_at_the_feed_again(
+async def test_a_new_process_reuses_the_current_listing_and_looks_after_the_rebuild(
     fake: FakeArxiv, tmp_path: Path, clock: FakeClock
 ) -> None:
     fake.announce(MON, new=talking_head_papers(MON))
     settings = make_settings(fake, tmp_path)
     async with open_core(settings, clock=clock) as core:
-        first = core.paperboy
-        await first.digest(TOPIC)
-    later = paper(40, "Lip Sync in the Wild", "Lip sync for any video.", listing=TUE)
-    fake.announce(TUE, new=[later])  # the feed changed; our clock did not move
+        await core.paperboy.digest(TOPIC)
+    # Another process before the next nightly rebuild: what is stored is current.
+    fake.clear_requests()
+    clock.advance(hours=12)
     async with open_core(settings, clock=clock) as core:
-        second = core.paperboy
-        digest = await second.digest(TOPIC)
+        report = await core.paperboy.refresh()
+    assert fake.requests == [] and sorted(report.skipped) == ["cs", "eess"]
+    # After the rebuild it looks again, conditionally, and gets the new listing.
+    later = paper(40, "Lip Sync in the Wild", "Lip sync for any video.", listing=TUE)
+    fake.announce(TUE, new=[later])
+    clock.set_listing_evening(TUE)
+    async with open_core(settings, clock=clock) as core:
+        digest = await core.paperboy.digest(TOPIC)
     assert titles(digest.new_entries) == [later.title]
+    feeds = fake.requests_to("/rss/")
+    assert len(feeds) == 2 and all("If-None-Match" in r.headers for r in feeds)

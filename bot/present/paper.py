@@ -54,11 +54,25 @@ def author_line(names: Sequence[str], *, language: str, limit: int, count: bool 
 
 def summary_note(summaries: Iterable[Summary], *, language: str) -> str | None:
     """A note on where summaries came from, when any is extractive (None otherwise)."""
-    sources = {summary.source for summary in summaries}
-    if SummarySource.EXTRACTIVE not in sources:
+    shown = list(summaries)
+    extractive = [x for x in shown if x.source is SummarySource.EXTRACTIVE]
+    if not extractive:
         return None
     s = strings_for(language)
-    return s.extractive_some if SummarySource.LLM in sources else s.extractive_all
+    # The summarizer says why, as "what happened (detail)": papers are counted per "what
+    # happened", with the first paper's detail as the example.
+    reasons: dict[str, tuple[str, int]] = {}
+    for x in extractive:
+        if x.fallback_reason:
+            kind = x.fallback_reason.split(" (", 1)[0]
+            example, count = reasons.get(kind, (x.fallback_reason, 0))
+            reasons[kind] = (example, count + 1)
+    if reasons:
+        return " ".join(
+            s.extractive_because(count, len(shown), example.rstrip("."))
+            for example, count in reasons.values()
+        )
+    return s.extractive_some if len(extractive) < len(shown) else s.extractive_all
 
 
 @dataclass(frozen=True, slots=True)

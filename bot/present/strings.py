@@ -70,6 +70,8 @@ class Strings:
     more_line: Callable[[int], str]  # a sentence of its own, for frontends without a header line
     extractive_all: str  # note when every summary is extractive
     extractive_some: str  # note when only some are (the LLM failed for them)
+    # note when the summarizer said why: (papers extractive, papers shown, reason)
+    extractive_because: Callable[[int, int, str], str]
     long_date: Callable[[date], str]
     short_date: Callable[[date], str]  # without the year, for the start of a span
     list_sep: str  # between author names
@@ -121,6 +123,10 @@ EN = Strings(
     extractive_some=(
         "Some summaries are extractive (sentences from the abstract): the LLM failed for them."
     ),
+    extractive_because=lambda n, total, reason: (
+        f"Summaries are extractive for {n if n == total else f'{n} of {total}'} "
+        f"{'paper' if total == 1 else 'papers'} (key sentences from the abstract): {reason}."
+    ),
     long_date=_en_date,
     short_date=_en_short_date,
     list_sep=", ",
@@ -165,6 +171,10 @@ ZH = Strings(
     more_line=lambda n: f"……另有 {n} 篇匹配的论文未显示。",
     extractive_all="摘要为抽取式（论文摘要中的关键句）；设置 OPENAI_API_KEY 即可使用 LLM 摘要。",
     extractive_some="部分摘要为抽取式（论文摘要中的句子）：LLM 未能生成这些摘要。",
+    extractive_because=lambda n, total, reason: (
+        f"{n if n == total else f'{total} 篇中的 {n}'} 篇论文的摘要为抽取式（论文摘要中的关键句）："
+        f"{reason}。"
+    ),
     long_date=_zh_date,
     short_date=_zh_short_date,
     list_sep=", ",

@@ -32,6 +32,7 @@ import logging
 import re
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -49,7 +50,7 @@ from bot.errors import (
     SourceUnavailable,
 )
 from bot.models import Listing, Paper
-from bot.source.http import ArxivSession, BadResponse, RetriesExhausted, Throttle
+from bot.source.http import ArxivSession, BadResponse, RequestSpacing, RetriesExhausted, Throttle
 from bot.source.ids import EXAMPLES, ArxivId, parse_arxiv_id
 from bot.source.rss import FeedError, parse_listing
 
@@ -60,6 +61,7 @@ __all__ = [
     "LOOKUP_BATCH",
     "MAX_PAGE_SIZE",
     "ArxivSource",
+    "FeedFetch",
     "build_search_query",
     "paper_from_result",
 ]
@@ -232,6 +234,16 @@ def _rss_error_message(response: requests.Response | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class FeedFetch:
+    """A conditional look at a listing feed: `listing` is None when arXiv answered 304 (not
+    modified); `etag` / `last_modified` are the validators to send next time."""
+
+    listing: Listing | None
+    etag: str | None
+    last_modified: str | None
+
+
 class ArxivSource:
     """Fetch listings, look papers up and run backfill searches against arXiv."""
 
@@ -246,6 +258,7 @@ class ArxivSource:
         page_size: int = MAX_PAGE_SIZE,
         backoff_seconds: float = 2.0,
         throttle: Throttle | None = None,
+        spacing: RequestSpacing | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
@@ -257,6 +270,7 @@ class ArxivSource:
             retries=retries,
             backoff_seconds=backoff_seconds,
             throttle=throttle,
+            spacing=spacing,
             response_check=_require_feed,
         )
         # The arxiv package: our session, no sleeping of its own (the throttle spaces requests),
@@ -270,13 +284,15 @@ class ArxivSource:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
+    def from_settings(cls, settings: Settings, *, spacing: RequestSpacing | None = None) -> Self:
+        """The configured source; `spacing` shares its request slots with other processes."""
         return cls(
             api_url=settings.arxiv_api_url,
             rss_url=settings.arxiv_rss_url,
             delay_seconds=settings.arxiv_delay_seconds,
             timeout_seconds=settings.arxiv_timeout_seconds,
             retries=settings.arxiv_retries,
+            spacing=spacing,
         )
 
     @property
@@ -350,18 +366,36 @@ class ArxivSource:
 
     async def fetch_listing(self, group: str) -> Listing:
         """Today's listing feed of `group` (``cs``, ``stat.ML``, ``cs.CV+cs.GR``): one request."""
+        fetched = await self.fetch_listing_if_changed(group)
+        assert fetched.listing is not None  # unconditional: never 304
+        return fetched.listing
+
+    async def fetch_listing_if_changed(
+        self, group: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FeedFetch:
+        """`group`'s listing feed, asked conditionally with the validators of the last answer
+        (``If-None-Match`` / ``If-Modified-Since``): a 304 costs arXiv nothing to build."""
         parse_categories(group.replace("+", ","))  # refuse typos before asking arXiv
         url = f"{self.rss_url}/{group}"
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
 
-        def fetch() -> Listing:
+        def fetch() -> FeedFetch:
             try:
-                response = self._session.get(url)
+                response = self._session.get(url, headers=headers)
             except requests.HTTPError as exc:
                 detail = _rss_error_message(exc.response)
                 if detail is None:
                     raise
                 raise FeedError(f"arXiv refused the {group} feed: {detail}") from exc
-            return parse_listing(response.content, group)
+            new_etag = response.headers.get("ETag") or etag
+            new_modified = response.headers.get("Last-Modified") or last_modified
+            if response.status_code == 304:
+                return FeedFetch(None, new_etag, new_modified)
+            return FeedFetch(parse_listing(response.content, group), new_etag, new_modified)
 
         return await self._run(f"listing {group}", fetch)
 
@@ -412,6 +446,14 @@ class ArxivSource:
         """One paper by any accepted id form; `InvalidArxivId` / `PaperNotFound` otherwise."""
         aid = parse_arxiv_id(id_text)
         paper = (await self.lookup([aid])).get(aid.id)
+        if paper is None and aid.version is not None:
+            # Maybe only that version is missing: name the ones that exist.
+            latest = (await self.lookup([ArxivId(aid.id)])).get(aid.id)
+            if latest is not None:
+                versions = "version v1" if latest.version == 1 else f"versions v1–v{latest.version}"
+                raise PaperNotFound(
+                    f"arXiv has {aid.id} in {versions}; v{aid.version} does not exist."
+                )
         if paper is None:
             raise PaperNotFound(
                 f"arXiv has no paper “{aid}”. Check the identifier "

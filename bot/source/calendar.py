@@ -9,6 +9,8 @@ How arXiv works (all times America/New_York, DST included):
 * Hence a submission before the cutoff on weekday D (Mon–Thu) is in the listing dated D+1; Friday's
   cutoff batch is in Monday's listing; weekend (and Friday-after-cutoff) submissions are in
   Tuesday's listing.
+* A feed therefore only changes in its nightly rebuild: a feed read after one rebuild is still
+  current until the next (`feed_may_have_changed`), whatever the weekday.
 
 arXiv holidays (a few days a year with no announcement) are deliberately ignored: they are
 published only as a yearly web page, and treating a holiday as an empty listing is harmless for
@@ -24,6 +26,7 @@ __all__ = [
     "CUTOFF",
     "EASTERN",
     "current_listing_date",
+    "feed_may_have_changed",
     "is_listing_day",
     "listing_date_for",
     "listing_days_between",
@@ -34,6 +37,8 @@ __all__ = [
 
 EASTERN = ZoneInfo("America/New_York")
 CUTOFF = time(14, 0)  # daily submission deadline, Eastern time
+# When the listing feeds may be rebuilt, Eastern time: "around midnight", with an hour's margin.
+REBUILD_START, REBUILD_END = time(0, 0), time(1, 0)
 
 _ONE_DAY = timedelta(days=1)
 
@@ -106,3 +111,21 @@ def current_listing_date(now: datetime) -> date:
     _require_aware(now, "now")
     today = now.astimezone(EASTERN).date()
     return today if is_listing_day(today) else previous_listing_day(today)
+
+
+def feed_may_have_changed(fetched_at: datetime, now: datetime) -> bool:
+    """Whether a feed read at `fetched_at` may differ at `now` (both aware): true when a nightly
+    rebuild window (`REBUILD_START`–`REBUILD_END` Eastern) overlaps ``(fetched_at, now]``."""
+    _require_aware(fetched_at, "fetched_at")
+    _require_aware(now, "now")
+    if now <= fetched_at:
+        return False
+    day = fetched_at.astimezone(EASTERN).date()
+    last = now.astimezone(EASTERN).date()
+    while day <= last:
+        start = datetime.combine(day, REBUILD_START, tzinfo=EASTERN)
+        end = datetime.combine(day, REBUILD_END, tzinfo=EASTERN)
+        if end > fetched_at and start <= now:
+            return True
+        day += _ONE_DAY
+    return False

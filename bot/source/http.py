@@ -5,7 +5,8 @@ across the query API, the RSS feeds and OAI-PMH together. `Throttle` enforces ex
 whole process: a request starts only when no other request is in flight *and* `delay` seconds
 have passed since the previous one ended. By default every `ArxivSession` shares the one
 `shared_throttle()`, so several sources (or a CLI and a bot in one process) cannot add up to more
-traffic than arXiv allows.
+traffic than arXiv allows. A session given a `RequestSpacing` (the database's shared slot, from
+`storage`) also reserves each request there, so the rule holds across processes as well.
 
 `ArxivSession` is a `requests.Session` that, for every request:
 
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -47,6 +48,7 @@ __all__ = [
     "USER_AGENT",
     "ArxivSession",
     "BadResponse",
+    "RequestSpacing",
     "RetriesExhausted",
     "Throttle",
     "parse_retry_after",
@@ -62,6 +64,7 @@ except PackageNotFoundError:  # running from a checkout without installing
 
 USER_AGENT = f"Paperboy/{_VERSION} (self-hosted arXiv digest bot; python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SHARED_POLL_SECONDS = 0.2
 
 
 class BadResponse(Exception):
@@ -82,21 +85,40 @@ class RetriesExhausted(requests.exceptions.RetryError):
         super().__init__(f"{reason} (gave up after {attempts} attempt{'s' * (attempts != 1)})")
 
 
+class RequestSpacing(Protocol):
+    """A request slot shared with other processes (Unix times; see `storage.spacing`)."""
+
+    def reserve(self, hold: float) -> float:
+        """Take the slot for at most `hold` s and return 0, or return the seconds to wait."""
+        ...
+
+    def release(self, not_before: float) -> None:
+        """The request ended: nobody may start another before `not_before` (Unix time)."""
+        ...
+
+
 class Throttle:
     """At most one request at a time, and a minimum gap between one's end and the next's start.
 
     Thread-safe. Waiting happens in the calling thread (asyncio code runs requests in worker
-    threads), so holding the lock while sleeping is what serialises the callers.
+    threads), so holding the lock while sleeping is what serialises the callers. With a
+    `RequestSpacing`, the slot is also reserved there, for other processes to respect.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_end = -math.inf  # time.monotonic() when the previous request ended
         self._not_before = -math.inf  # set by defer(): nobody starts before this
+        self._deferred_wall = -math.inf  # the same, in Unix time, for other processes
 
     @contextmanager
-    def slot(self, delay: float) -> Iterator[None]:
-        """Hold the right to make one request, `delay` s after the previous one ended."""
+    def slot(
+        self, delay: float, *, spacing: RequestSpacing | None = None, hold: float = 60.0
+    ) -> Iterator[None]:
+        """Hold the right to make one request, `delay` s after the previous one ended.
+
+        `hold` bounds how long a process dying mid-request can keep the others waiting.
+        """
         with self._lock:
             while True:
                 now = time.monotonic()
@@ -104,14 +126,23 @@ class Throttle:
                 if now >= ready:
                     break
                 time.sleep(ready - now)
+            shared = spacing if delay > 0 else None  # no spacing asked (tests, mirrors)
+            if shared is not None:
+                # Poll while another process holds the slot: its hold is an upper bound, and
+                # it hands the slot back (with the exact next start) as soon as it is done.
+                while (wait := shared.reserve(hold)) > 0:
+                    time.sleep(min(wait, _SHARED_POLL_SECONDS))
             try:
                 yield
             finally:
                 self._last_end = time.monotonic()
+                if shared is not None:
+                    shared.release(max(time.time() + delay, self._deferred_wall))
 
     def defer(self, seconds: float) -> None:
         """Let no request start within `seconds` from now. Call it while holding a slot."""
         self._not_before = max(self._not_before, time.monotonic() + seconds)
+        self._deferred_wall = max(self._deferred_wall, time.time() + seconds)
 
 
 _SHARED_THROTTLE = Throttle()
@@ -158,6 +189,7 @@ class ArxivSession(requests.Session):
         max_backoff_seconds: float = 60.0,
         max_retry_after_seconds: float = 300.0,
         throttle: Throttle | None = None,
+        spacing: RequestSpacing | None = None,
         response_check: Callable[[requests.Response], None] | None = None,
         user_agent: str = USER_AGENT,
     ) -> None:
@@ -172,6 +204,7 @@ class ArxivSession(requests.Session):
         # A server asking us to come back in an hour is an outage: fail instead of hanging.
         self.max_retry_after_seconds = max_retry_after_seconds
         self.throttle = throttle if throttle is not None else shared_throttle()
+        self.spacing = spacing
         self.response_check = response_check
         self.user_agent = user_agent
         self.headers["User-Agent"] = user_agent
@@ -196,7 +229,8 @@ class ArxivSession(requests.Session):
 
         attempt = 0
         while True:
-            with self.throttle.slot(self.delay_seconds):
+            hold = 2 * self.timeout_seconds + self.delay_seconds
+            with self.throttle.slot(self.delay_seconds, spacing=self.spacing, hold=hold):
                 self.request_count += 1
                 retry_after: float | None = None
                 unreachable = False
@@ -214,6 +248,8 @@ class ArxivSession(requests.Session):
                         reason = f"HTTP {response.status_code}"
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
                         response.close()
+                    elif response.status_code == 304:  # a conditional request: unchanged
+                        return response
                     elif not 200 <= response.status_code < 300:
                         raise requests.HTTPError(
                             f"HTTP {response.status_code} for {target}", response=response

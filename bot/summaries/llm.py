@@ -20,19 +20,16 @@ import asyncio
 import logging
 import re
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from openai import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AsyncOpenAI,
-    BadRequestError,
-    OpenAIError,
-)
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+# The SDK takes ~0.4 s to import; a run without an API key never needs it, so it is imported
+# only when a client is built or an answer is read.
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
-from bot.config import Settings
+    from bot.config import Settings
+
 from bot.errors import PaperboyError
 from bot.models import Paper, Summary, SummarySource
 from bot.summaries.prompts import build_messages, paper_source_text, retry_messages
@@ -52,6 +49,10 @@ _SECRET_RE = re.compile(r"\b(sk-[A-Za-z0-9_-]{2})[A-Za-z0-9_-]{6,}")
 
 class LLMFailure(PaperboyError):
     """The model gave no usable summary (outage, refusal, or invalid output twice)."""
+
+
+class InvalidAnswer(LLMFailure):
+    """The model answered, twice, but its answers failed validation (the message lists why)."""
 
 
 class LLMSummarizer:
@@ -77,6 +78,8 @@ class LLMSummarizer:
         """The configured summarizer, or None when no API key is set (extractive only)."""
         if settings.openai_api_key is None:
             return None
+        from openai import AsyncOpenAI
+
         client = AsyncOpenAI(
             api_key=settings.openai_api_key,
             base_url=settings.openai_base_url,  # None: the SDK's default endpoint
@@ -119,7 +122,7 @@ class LLMSummarizer:
             if isinstance(content, Summary):
                 return content
             messages = [*messages, *retry_messages(content, problems)]
-        raise LLMFailure("invalid answer twice: " + "; ".join(problems)[:500])
+        raise InvalidAnswer("invalid answer twice: " + "; ".join(problems)[:500])
 
     def _check(
         self, completion: ChatCompletion, language: str, source: str
@@ -155,6 +158,14 @@ class LLMSummarizer:
         return summary, []
 
     async def _complete(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+        from openai import (
+            APIConnectionError,
+            APIStatusError,
+            APITimeoutError,
+            BadRequestError,
+            OpenAIError,
+        )
+
         async with self._semaphore:
             try:
                 if not self._use_json_schema:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.models import CachedSummary, Paper, Summary, SummaryKey, SummarySource
-from bot.summaries.extractive import extractive_summary
+from bot.summaries.extractive import EXTRACTIVE_LANGUAGE, extractive_summary
 from bot.summaries.languages import normalize_language
-from bot.summaries.llm import LLMFailure, LLMSummarizer
+from bot.summaries.llm import InvalidAnswer, LLMFailure, LLMSummarizer
 from bot.summaries.prompts import PROMPT_VERSION
 from storage.interfaces import SummaryStore
 
@@ -178,9 +179,18 @@ class Summarizer:
 
     async def _compute(self, paper: Paper, language: str) -> Summary:
         if self._llm is None:
-            return extractive_summary(paper)
+            return _extractive(paper, language, "OPENAI_API_KEY is not set")
         try:
             return await self._llm.summarize(paper, language)
+        except InvalidAnswer as exc:
+            log.warning(
+                "LLM summary of %s (%s) failed: %s; using the extractive summary",
+                paper.versioned_id,
+                language,
+                exc,
+            )
+            detail = str(exc).removeprefix("invalid answer twice: ")
+            reason = f"the model's answer failed validation ({_short(detail)})"
         except LLMFailure as exc:
             log.warning(
                 "LLM summary of %s (%s) failed: %s; using the extractive summary",
@@ -188,6 +198,7 @@ class Summarizer:
                 language,
                 exc,
             )
+            reason = f"the model gave no answer ({_short(str(exc))})"
         except Exception as exc:
             log.warning(
                 "LLM summary of %s (%s) failed unexpectedly (%s); using the extractive summary",
@@ -196,4 +207,19 @@ class Summarizer:
                 type(exc).__name__,
                 exc_info=True,
             )
-        return extractive_summary(paper)
+            reason = f"the model call failed ({type(exc).__name__})"
+        return _extractive(paper, language, reason)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = text.strip().rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _extractive(paper: Paper, language: str, reason: str) -> Summary:
+    """The extractive summary, saying why it is not the model's, and that it is in the
+    abstract's language when another was asked for."""
+    summary = extractive_summary(paper)
+    if language.split("-")[0] != EXTRACTIVE_LANGUAGE:
+        reason += f"; they are the English abstract's own sentences, not {language}"
+    return replace(summary, fallback_reason=reason)

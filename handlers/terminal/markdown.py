@@ -14,6 +14,7 @@ from datetime import date
 from bot import __version__
 from bot.models import DetailLevel, Digest
 from bot.present import PaperView, author_line, digest_view
+from handlers.terminal.text import quiet_day_line
 
 # Characters that change Markdown formatting anywhere in running text (parentheses matter only
 # after a bracket, and brackets are escaped, so prose keeps its parentheses readable).
@@ -85,12 +86,18 @@ def _paper_section(view: PaperView, language: str) -> list[str]:
     return lines
 
 
-def render_digest_markdown(digest: Digest, *, language: str = "en") -> str:
-    """A digest as a Markdown blog post: front matter, then every paper in full."""
+def render_digest_markdown(
+    digest: Digest, *, language: str = "en", quiet_day: date | None = None
+) -> str:
+    """A digest as a Markdown blog post: front matter, then every paper in full.
+
+    `quiet_day`: today, when arXiv announces nothing today (said under the heading)."""
     view = digest_view(digest, detail=DetailLevel.FULL, language=language)
     lines = _front_matter(digest, digest.through)
     heading = f"{view.name} — {view.span}" if view.span else view.name
     lines += [f"# {escape(heading)}", ""]
+    if quiet_day is not None and digest.through is not None and digest.through < quiet_day:
+        lines += [f"*{escape(quiet_day_line(quiet_day, language=language))}*", ""]
     if view.summary_note:
         lines += [f"*{escape(view.summary_note)}*", ""]
     if view.empty_note:

@@ -8,9 +8,10 @@ command line's own advice.
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 
 from bot.models import DetailLevel, Digest, Paper, Summary
-from bot.present import PaperView, author_line, digest_view, paper_card
+from bot.present import PaperView, author_line, digest_view, paper_card, strings_for
 
 _WIDTH = 100
 _DIGEST_AUTHORS = 5  # names before "et al. (N authors)" in a digest; a single paper shows 8
@@ -56,8 +57,18 @@ def _paper_block(view: PaperView, *, abstract: bool, language: str) -> str:
     return "\n".join(lines)
 
 
-def render_digest(digest: Digest, *, language: str = "en") -> str:
-    """A digest as plain text: every paper with its full summary and every link."""
+def quiet_day_line(day: date, *, language: str = "en") -> str:
+    """Why the digest shows an earlier listing: arXiv announces nothing on `day`."""
+    return (
+        f"arXiv announces nothing on {strings_for(language).long_date(day)} "
+        "(no announcement on weekends and holidays); this is the latest listing."
+    )
+
+
+def render_digest(digest: Digest, *, language: str = "en", quiet_day: date | None = None) -> str:
+    """A digest as plain text: every paper with its full summary and every link.
+
+    `quiet_day`: today, when arXiv announces nothing today (said under the heading)."""
     view = digest_view(digest, detail=DetailLevel.FULL, language=language)
     header = f"Paperboy digest · {view.name}"
     if view.span is None:
@@ -66,6 +77,8 @@ def render_digest(digest: Digest, *, language: str = "en") -> str:
             "Check the network and ARXIV_RSS_URL, then try again."
         )
     parts = [header, f"arXiv listings: {view.span}"]
+    if quiet_day is not None and digest.through is not None and digest.through < quiet_day:
+        parts.append(quiet_day_line(quiet_day, language=language))
     if view.summary_note:
         parts.append(view.summary_note)
     parts.append("")

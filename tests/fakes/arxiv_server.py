@@ -32,6 +32,10 @@ Endpoints (real formats, see `tests.fakes.arxiv_data`):
   ``replace`` / ``replace-cross``. `set_listing()` pins an exact listing for one group string.
   Unknown categories give HTTP 400 and arXiv's feed error document.
 
+Listing feeds carry ``ETag`` (a hash of the body) and ``Last-Modified`` (when the served listing
+last changed) and answer ``304 Not Modified`` to a request whose ``If-None-Match`` matches, or
+without one, whose ``If-Modified-Since`` is not older, as a conditional-GET-aware server does.
+
 Faults (`Fault`) are queued with `inject()` and served in order to the first matching request:
 HTTP errors with ``Retry-After``, slow answers (for client timeouts), malformed XML, an HTML
 page, an empty result page, a dropped connection. Every request is recorded (`requests`), with
@@ -43,6 +47,7 @@ idle gap and spacing can be asserted without sleeping tricks.
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import socket
 import struct
@@ -52,6 +57,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
@@ -368,6 +374,8 @@ class FakeArxiv:
         self.total_results_padding = 0
         #: The listing feeds' item cap (arXiv: 2000).
         self.rss_item_cap = RSS_ITEM_CAP
+        #: Unix time of the last change to what the feeds serve (their Last-Modified).
+        self.feeds_changed_at = int(time.time())
         self.add_papers(papers)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -459,17 +467,24 @@ class FakeArxiv:
         self.add_papers([*new, *replaced])
         with self._lock:
             self._day = _Day(listing_date, new, replaced)
+            self._feeds_changed()
 
     def set_listing(self, listing: Listing) -> None:
         """Serve exactly `listing` for requests of ``listing.group`` (and store its papers)."""
         self.add_papers(a.paper for a in listing.announcements)
         with self._lock:
             self._listings[listing.group] = listing
+            self._feeds_changed()
 
     def clear_listings(self) -> None:
         with self._lock:
             self._listings.clear()
             self._day = _Day(listing_date=None)
+            self._feeds_changed()
+
+    def _feeds_changed(self) -> None:
+        # Strictly later than before, at HTTP dates' one-second resolution.
+        self.feeds_changed_at = max(int(time.time()), self.feeds_changed_at + 1)
 
     # -- faults and records -----------------------------------------------------------------
 
@@ -555,12 +570,44 @@ class FakeArxiv:
         elif path.startswith(("/rss/", "/atom/")):
             fmt, _, group = path[1:].partition("/")
             status, body, ctype = self._feed(group, atom=fmt == "atom")
+            if status == 200:
+                validators = self._validators(body)
+                if self._not_modified(handler, validators):
+                    record(304)
+                    self._send(handler, 304, b"", ctype, validators)
+                    return
+                if kind is FaultKind.MALFORMED:
+                    body = body[: max(1, len(body) // 2)]
+                record(status)
+                self._send(handler, status, body, ctype, validators)
+                return
         else:
             status, body, ctype = 404, b"<html><body>Not Found</body></html>", "text/html"
         if kind is FaultKind.MALFORMED:
             body = body[: max(1, len(body) // 2)]
         record(status)
         self._send(handler, status, body, ctype)
+
+    def _validators(self, body: bytes) -> dict[str, str]:
+        return {
+            "ETag": f'"{hashlib.sha1(body).hexdigest()[:16]}"',
+            "Last-Modified": formatdate(self.feeds_changed_at, usegmt=True),
+        }
+
+    @staticmethod
+    def _not_modified(handler: _Handler, validators: dict[str, str]) -> bool:
+        match = handler.headers.get("If-None-Match")
+        if match is not None:
+            return validators["ETag"] in [m.strip() for m in match.split(",")] or match == "*"
+        since = handler.headers.get("If-Modified-Since")
+        if since is None:
+            return False
+        try:
+            since_dt = parsedate_to_datetime(since)
+            modified = parsedate_to_datetime(validators["Last-Modified"])
+        except (TypeError, ValueError):
+            return False
+        return modified <= since_dt
 
     @staticmethod
     def _send(
