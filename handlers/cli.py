@@ -98,9 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "run",
-        help="run the bot (Telegram) with its scheduler until SIGTERM",
-        description="Run the chat bot: needs TELEGRAM_BOT_TOKEN. Delivers each chat's digests "
-        "at its chosen time and answers commands; stops cleanly on SIGTERM or Ctrl-C.",
+        help="run the bot (Telegram, Discord or both) with its scheduler until SIGTERM",
+        description="Run the chat bots whose tokens are set (TELEGRAM_BOT_TOKEN, "
+        "DISCORD_BOT_TOKEN). Delivers each chat's digests at its chosen time and answers "
+        "commands; stops cleanly on SIGTERM or Ctrl-C.",
+    )
+    sub.add_parser(
+        "health",
+        help="exit 0 if a running bot is healthy (for container health checks)",
+        description="Read the heartbeat `paperboy run` keeps beside the database: healthy "
+        "while its scheduler beats and digest cycles keep finishing. Prints what is wrong "
+        "and exits 1 otherwise.",
     )
 
     paper = sub.add_parser("paper", help="print one paper's card")
@@ -212,6 +220,22 @@ def _run_bot(settings: Settings, clock: Clock) -> int:
     return 0
 
 
+def _health(settings: Settings, now: datetime) -> int:
+    from handlers.health import heartbeat_path, read_heartbeat
+
+    path = heartbeat_path(settings.db_path)
+    beat = read_heartbeat(path)
+    if beat is None:
+        print(f"unhealthy: no heartbeat in {path} (is `paperboy run` running?)", file=sys.stderr)
+        return 1
+    problems = beat.problems(now, tick_seconds=settings.tick_seconds)
+    if problems:
+        print("unhealthy: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    print("healthy")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """Run one command; `clock` lets tests pick the moment (the real time otherwise)."""
     args = build_parser().parse_args(argv)
@@ -226,6 +250,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     clock = clock or _utc_now
     if args.command == "run":
         return _run_bot(settings, clock)
+    if args.command == "health":
+        return _health(settings, clock())
     runner = _run_digest if args.command == "digest" else _run_paper
     try:
         output = asyncio.run(runner(settings, args, clock))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from handlers.cli import main
 from handlers.health import Heartbeat, heartbeat_path, read_heartbeat, write_heartbeat
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -40,3 +43,16 @@ def test_the_file_round_trips_and_bad_files_read_as_none(tmp_path: Path) -> None
     assert read_heartbeat(path) == beat
     path.write_text("{not json")
     assert read_heartbeat(path) is None
+
+
+def test_the_health_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "paperboy.db"
+    monkeypatch.setenv("PAPERBOY_DB", str(db))
+    assert main(["health"], clock=lambda: NOW) == 1
+    assert "no heartbeat" in capsys.readouterr().err
+    write_heartbeat(heartbeat_path(db), Heartbeat(NOW - timedelta(seconds=20), NOW))
+    assert main(["health"], clock=lambda: NOW) == 0
+    assert main(["health"], clock=lambda: NOW + timedelta(minutes=10)) == 1
+    assert "no heartbeat since" in capsys.readouterr().err
