@@ -256,6 +256,7 @@ def test_removing_everything_leaves_no_postings() -> None:
     assert len(index) == 0
     assert index.match(random_paper(rng, 0)) == set()
     assert index._postings == {} and index._keyset == set() and index._always == set()
+    assert index._runs == {} and index._run_heads == set() and index._run_uses == {}
 
 
 def test_match_many_keys_by_paper_id_and_skips_unmatched() -> None:
@@ -281,3 +282,13 @@ def test_benchmark_script_runs_and_agrees_with_a_naive_scan(
     out = capsys.readouterr().out
     assert "verified against a naive scan on 40 papers: identical" in out
     assert "full evaluations" in out
+
+
+def test_topics_decided_by_lookups_are_never_compiled() -> None:
+    index: TopicIndex[str] = TopicIndex()
+    word, phrase = parse_query("diffusion"), parse_query('au:"g h"')
+    index.add("word", word)
+    index.add("initials", phrase)  # no usable keys: evaluated against every paper
+    assert index.match(paper_with("Diffusion models")) == {"word"}
+    assert "matcher" not in word.__dict__  # a key lookup proved it
+    assert "matcher" in phrase.__dict__

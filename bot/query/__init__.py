@@ -2,7 +2,7 @@
 
 `parse_query` turns text such as ``"talking head" OR "lip sync" cat:cs.CV -survey`` into a
 `Query`; `prepare` tokenises a paper once; `TopicIndex` finds every topic a paper matches
-without testing each one.
+without testing each one; `bot.query.cache.PreparedPapers` keeps recently prepared papers.
 """
 
 from bot.query.index import TopicIndex

@@ -2,7 +2,9 @@
 
 A topic is compiled once and then run against thousands of papers, so the tree is turned into
 nested closures with the field lookups resolved up front, and plain words under one AND/OR are
-folded into a single set operation (`required <= bag`, `not wanted.isdisjoint(bag)`).
+folded into a single set operation (`required <= bag`, `not wanted.isdisjoint(bag)`). Runs of
+three or more stems are not in bags (see `bot.query.prepared`); they are looked for in the
+field's `line` instead.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from operator import attrgetter
 
 from bot.query.keys import NGRAM, phrase_forms, segmentations
 from bot.query.nodes import And, Category, Field, Node, Not, Or, Prefix, Terms
-from bot.query.prepared import FieldText, PreparedPaper
+from bot.query.prepared import PreparedPaper, Run, has_run, split_runs
 
 Matcher = Callable[[PreparedPaper], bool]
 BagOf = Callable[[PreparedPaper], frozenset[str]]
@@ -21,10 +23,20 @@ BagOf = Callable[[PreparedPaper], frozenset[str]]
 # attrgetter is implemented in C: cheaper than a lambda in code that runs millions of times.
 _BAGS: dict[Field, BagOf] = {
     Field.ANY: attrgetter("index_keys"),  # holds the title and abstract bags (see prepare)
-    Field.TITLE: attrgetter("title.bag"),
+    Field.TITLE: attrgetter("title_bag"),
     Field.ABSTRACT: attrgetter("abstract.bag"),
     Field.AUTHOR: attrgetter("author_bag"),
     Field.CATEGORY: attrgetter("categories"),
+}
+
+
+# Where runs of stems are searched for: the keys holding every pair of adjacent stems of the
+# fields' texts (to rule out most papers without a search), and the fields' lines. Author and
+# category entries are never runs.
+_RUN_PLACES: dict[Field, Callable[[PreparedPaper], tuple[frozenset[str], tuple[str, ...]]]] = {
+    Field.ANY: lambda p: (p.index_keys, (p.title.line, p.abstract.line)),
+    Field.TITLE: lambda p: (p.title_bag, (p.title.line,)),
+    Field.ABSTRACT: lambda p: (p.index_keys, (p.abstract.line,)),  # holds the abstract's pairs
 }
 
 
@@ -35,12 +47,12 @@ def compile_node(node: Node) -> Matcher:
     if isinstance(node, And | Or):
         return _compile_group(node)
     if isinstance(node, Category):
-        return _set_check(_BAGS[Field.CATEGORY], frozenset({node.key}), is_and=True)
+        return _set_check(Field.CATEGORY, frozenset({node.key}), is_and=True)
     if isinstance(node, Prefix):
         return _compile_prefix(node)
     forms = _bag_forms(node)
     if forms is not None:
-        return _set_check(_BAGS[node.field], forms, is_and=False)
+        return _set_check(node.field, forms, is_and=False)
     return _compile_terms(node)
 
 
@@ -78,16 +90,50 @@ def _compile_group(node: And | Or) -> Matcher:
         elif len(forms) == 1:
             required.setdefault(field, set()).update(forms)
         else:
-            checks.append(_set_check(_BAGS[field], forms, is_and=False))
+            checks.append(_set_check(field, forms, is_and=False))
     # Set tests are cheapest and most often decisive, so they run first.
-    sets = [_set_check(_BAGS[f], frozenset(ws), is_and=True) for f, ws in required.items()]
-    sets += [_set_check(_BAGS[f], frozenset(ws), is_and=False) for f, ws in wanted.items()]
+    sets = [_set_check(f, frozenset(ws), is_and=True) for f, ws in required.items()]
+    sets += [_set_check(f, frozenset(ws), is_and=False) for f, ws in wanted.items()]
     ordered = sets + checks + rest
     return _all(ordered) if is_and else _any(ordered)
 
 
-def _set_check(bag: BagOf, entries: frozenset[str], is_and: bool) -> Matcher:
-    """All (`is_and`) or any of `entries` are in the paper's bag."""
+def _in_abstract(p: PreparedPaper, entry: str, needle: str) -> bool:
+    # Called when `index_keys` (the title's and the abstract's bags) holds the entry: unless
+    # the title holds it too, the abstract does. Otherwise the abstract's `line` settles its
+    # stems and pairs, and only joined words and CamelCase parts need the abstract's own bag.
+    return entry not in p.title_bag or needle in p.abstract.line or entry in p.abstract.bag
+
+
+def _abstract_check(words: frozenset[str], runs: tuple[Run, ...], is_and: bool) -> Matcher:
+    """`_set_check` for `abs:`, without building the abstract's bag in the common cases."""
+    checks = tuple((w, f" {w} ") for w in sorted(words))
+    if is_and:
+        return lambda p: (
+            words <= p.index_keys
+            and all(_in_abstract(p, w, n) for w, n in checks)
+            and all(has_run((r,), p.index_keys, (p.abstract.line,)) for r in runs)
+        )
+    return lambda p: (
+        (
+            not words.isdisjoint(p.index_keys)
+            and any(w in p.index_keys and _in_abstract(p, w, n) for w, n in checks)
+        )
+        or has_run(runs, p.index_keys, (p.abstract.line,))
+    )
+
+
+def _set_check(field: Field, entries: frozenset[str], is_and: bool) -> Matcher:
+    """All (`is_and`) or any of `entries` are in the paper's bag for `field`."""
+    bag = _BAGS[field]
+    words, runs = split_runs(entries)
+    if field is Field.ABSTRACT:
+        return _abstract_check(words, runs, is_and)
+    if runs:
+        places = _RUN_PLACES[field]
+        if is_and:
+            return lambda p: words <= bag(p) and all(has_run((r,), *places(p)) for r in runs)
+        return lambda p: not words.isdisjoint(bag(p)) or has_run(runs, *places(p))
     if len(entries) == 1:
         (entry,) = entries
         return lambda p: entry in bag(p)
@@ -130,7 +176,7 @@ def _compile_prefix(node: Prefix) -> Matcher:
         return lambda p: has_prefix(p.title.raw, prefix)
     if node.field is Field.ABSTRACT:
         return lambda p: has_prefix(p.abstract.raw, prefix)
-    return lambda p: has_prefix(p.text_raw, prefix)
+    return lambda p: has_prefix(p.abstract.raw, prefix) or has_prefix(p.title.raw, prefix)
 
 
 def has_prefix(sorted_tokens: tuple[str, ...], prefix: str) -> bool:
@@ -148,10 +194,12 @@ def _compile_terms(node: Terms) -> Matcher:
         return lambda p: full <= p.author_bag and any(_name_has(n, tokens) for n in p.authors)
     phrase = _Phrase(tokens)
     if node.field is Field.TITLE:
-        return lambda p: phrase.found_in(p.title)
+        return lambda p: phrase.found_in(p.title_bag, (p.title.line,))
     if node.field is Field.ABSTRACT:
-        return lambda p: phrase.found_in(p.abstract)
-    return lambda p: phrase.found_in(p.title) or phrase.found_in(p.abstract)
+        return lambda p: phrase.found_in(p.abstract.bag, (p.abstract.line,))
+    # Found in the title or in the abstract: `index_keys` holds both bags, and a way of
+    # writing the phrase is searched for in each line.
+    return lambda p: phrase.found_in(p.index_keys, (p.title.line, p.abstract.line))
 
 
 # Up to this many parts, a phrase matches with any adjacent parts joined; longer phrases (a
@@ -168,21 +216,23 @@ class _Phrase:
     field's `line`, which is one C-level scan each.
     """
 
-    __slots__ = ("forms", "needles")
+    __slots__ = ("complete", "exact", "exact_runs", "key_runs", "keys", "needles")
 
     def __init__(self, tokens: tuple[str, ...]) -> None:
-        self.forms = phrase_forms(tokens)
+        forms = phrase_forms(tokens)
+        self.complete = forms.complete
+        self.exact, self.exact_runs = split_runs(forms.exact)
+        self.keys, self.key_runs = split_runs(forms.keys)
         ways = segmentations(tokens) if len(tokens) <= MAX_JOINABLE_PARTS else [tokens]
         self.needles = tuple(f" {' '.join(way)} " for way in ways if len(way) > NGRAM)
 
-    def found_in(self, text: FieldText) -> bool:
-        bag = text.bag
-        if not self.forms.exact.isdisjoint(bag):
+    def found_in(self, bag: frozenset[str], lines: tuple[str, ...]) -> bool:
+        """Whether the phrase is in a field with this bag and line (or in any of several)."""
+        if not self.exact.isdisjoint(bag) or has_run(self.exact_runs, bag, lines):
             return True
-        if self.forms.complete or self.forms.keys.isdisjoint(bag):
+        if self.complete or (self.keys.isdisjoint(bag) and not has_run(self.key_runs, bag, lines)):
             return False
-        line = text.line
-        return any(needle in line for needle in self.needles)
+        return any(needle in line for line in lines for needle in self.needles)
 
 
 def _name_has(name: tuple[str, ...], query: tuple[str, ...]) -> bool:

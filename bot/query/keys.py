@@ -70,6 +70,7 @@ def _word_rank(word: str) -> int:
     return 30 + min(len(word), 20)
 
 
+@lru_cache(maxsize=1 << 16)  # the same keys come up again and again while filing topics
 def _rank(key: str) -> int:
     head = key[:1]
     if head == TITLE:
@@ -85,6 +86,11 @@ def _rank(key: str) -> int:
         # Whole archives are huge; a subject class like cs.CV is still a fifth of cs.
         return 5 if key.endswith(".*") else 20
     return _word_rank(key)
+
+
+def key_rank(key: str) -> int:
+    """How selective one key is: higher is rarer-looking."""
+    return _rank(key)
 
 
 def key_set_rank(keys: Keys) -> tuple[int, int]:

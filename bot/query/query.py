@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.errors import InvalidQuery
 from bot.models import Paper
@@ -25,11 +26,16 @@ class Query:
     text: str
     root: Node
     canonical: str = dataclasses.field(init=False)
-    _matcher: Matcher = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "canonical", canonical(self.root))
-        object.__setattr__(self, "_matcher", compile_node(self.root))
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        """The compiled test, built on first use: a `TopicIndex` decides most topics by key
+        lookups alone, and thousands of unused closures would only burden the garbage
+        collector."""
+        return compile_node(self.root)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Query):
@@ -44,10 +50,10 @@ class Query:
 
     def matches(self, paper: Paper) -> bool:
         """Whether `paper` matches; prepare papers once with `prepare` when testing many topics."""
-        return self._matcher(prepare(paper))
+        return self.matcher(prepare(paper))
 
     def matches_text(self, prepared: PreparedPaper) -> bool:
-        return self._matcher(prepared)
+        return self.matcher(prepared)
 
     def categories(self) -> frozenset[str]:
         """Categories the query asks for, such as {"cs.CV", "cs.*"}.

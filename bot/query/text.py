@@ -147,3 +147,29 @@ _STEMS = _StemCache()
 def stem_all(tokens: Iterable[str]) -> list[str]:
     """`stem` of each token, memoised."""
     return list(map(_STEMS.__getitem__, tokens))
+
+
+class _InternCache(dict[str, str]):
+    """One shared string per distinct token, so cached papers do not each hold a copy."""
+
+    LIMIT = 200_000
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[token] = token
+        return token
+
+
+_TOKENS = _InternCache()
+
+
+def intern_all(tokens: Iterable[str]) -> list[str]:
+    """The tokens, each replaced by the one shared copy of an equal string."""
+    return list(map(_TOKENS.__getitem__, tokens))
+
+
+def clear_caches() -> None:
+    """Forget memoised stems and shared tokens (benchmarks use it to time a cold start)."""
+    _STEMS.clear()
+    _TOKENS.clear()
