@@ -11,22 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery import Deliverer, DeliveryReport
-from bot.digest import DigestRequest
-from bot.errors import InvalidQuery
+from bot.digest import DigestAsk, DigestRequest
 from bot.models import Chat, Paper, Subscription
 from bot.query import parse_query
 from bot.schedule import due_at
 from bot.service import Paperboy
 
 log = logging.getLogger(__name__)
+
+# Chats planned per page: bounds what one batch of digests holds (their subscriptions, rows
+# and entries), while each page costs a handful of SQLite statements whatever its size.
+PLAN_PAGE_CHATS = 500
 
 
 @dataclass(frozen=True)
@@ -120,51 +123,79 @@ class DigestCycle:
         )
 
     async def plan(self, report: TickReport | None = None) -> TickReport:
-        """Build and queue the digests that are due now (idempotent)."""
+        """Build and queue the digests that are due now (idempotent).
+
+        Subscriptions are read a page of chats at a time, twice: the first pass only notes
+        which topics are due and from which listing on, so that they are matched together
+        (each distinct topic once, however many chats share it); the second builds, records
+        and queues each page's digests in a few statements. Memory holds one page of chats
+        and digests, and the run's matches (paper ids per topic), not every subscription.
+        """
         report = report or TickReport()
         storage = self._app.storage
         latest = await storage.papers.latest_listing_date()
         if latest is None:
             return report
         now = self._clock()
-        due: list[tuple[Chat, Subscription, int]] = [
-            row for row in await storage.chats.undelivered_subscriptions(latest)
-            if due_at(row[0], latest) <= now
-        ]  # fmt: skip
+        run = self._app.digests.run(latest)
+        due = 0
+        async for page in self._due_pages(latest, now):
+            due += len(page)
+            await run.expect([_ask(chat, sub, topic_id) for chat, sub, topic_id in page])
         if not due:
-            return report
-        requests: list[DigestRequest] = []
-        kept: list[tuple[Chat, Subscription]] = []
-        for chat, sub, topic_id in due:
-            try:
-                query = parse_query(sub.query)
-            except InvalidQuery:
-                # Stored queries parsed when subscribed; a later, stricter parser must not
-                # stop everybody else's digests.
-                log.warning("stored query of subscription %d no longer parses", sub.id)
-                continue
-            requests.append(DigestRequest(chat.key, query, topic_id, chat.max_papers))
-            kept.append((chat, sub))
-        digests = await self._app.digests.latest_many(
-            requests, max_papers=self._app.settings.digest_max_papers
-        )
-        # Summaries are computed here, once per paper and language, so that sending only
-        # reads the cache and a slow model never holds up the fan-out.
-        by_language: dict[str, dict[str, Paper]] = defaultdict(dict)
-        for (chat, _), digest in zip(kept, digests, strict=True):
-            for entry in digest.new_entries:
-                by_language[chat.language][entry.paper.id] = entry.paper
-        for language, papers in by_language.items():
-            await self._app.summarizer.summarize_many(list(papers.values()), language)
-        for (chat, sub), digest in zip(kept, digests, strict=True):
-            skipped = not digest.entries and not chat.send_empty
-            added = await storage.outbox.enqueue_delivery(
-                chat.key, sub.id, digest.id, now=now, status="skipped" if skipped else "pending"
+            return report  # the usual tick: everything due went out already
+        await run.match_expected()
+        summarised: set[tuple[str, str]] = set()  # (paper id, language)
+        async for page in self._due_pages(latest, now):
+            digests = await run.build(
+                [_ask(chat, sub, topic_id) for chat, sub, topic_id in page],
+                max_papers=self._app.settings.digest_max_papers,
             )
-            if added:
-                report.skipped += skipped
-                report.planned += not skipped
+            # Summaries are computed here, once per paper and language, so that sending only
+            # reads the cache and a slow model never holds up the fan-out.
+            by_language: dict[str, dict[str, Paper]] = defaultdict(dict)
+            for (chat, _, _), digest in zip(page, digests, strict=True):
+                for entry in digest.new_entries if digest is not None else ():
+                    if (entry.paper.id, chat.language) not in summarised:
+                        by_language[chat.language][entry.paper.id] = entry.paper
+            for language, papers in by_language.items():
+                await self._app.summarizer.summarize_many(list(papers.values()), language)
+                summarised.update((paper_id, language) for paper_id in papers)
+            rows: list[tuple[str, int | None, int, str]] = []
+            for (chat, sub, _), digest in zip(page, digests, strict=True):
+                if digest is None:
+                    # Stored queries parsed when subscribed; a later, stricter parser must not
+                    # stop everybody else's digests.
+                    log.warning("stored query of subscription %d no longer parses", sub.id)
+                    continue
+                skipped = not digest.entries and not chat.send_empty
+                rows.append((chat.key, sub.id, digest.id, "skipped" if skipped else "pending"))
+            added = await storage.outbox.enqueue_deliveries(rows, now=now)
+            for (_, _, _, status), was_added in zip(rows, added, strict=True):
+                if was_added:
+                    report.skipped += status == "skipped"
+                    report.planned += status == "pending"
         return report
+
+    async def _due_pages(
+        self, latest: date, now: datetime
+    ) -> AsyncIterator[list[tuple[Chat, Subscription, int]]]:
+        """The undelivered subscriptions due by `now`, a page of chats at a time."""
+        after: str | None = None
+        while page := await self._app.storage.chats.undelivered_subscriptions(
+            latest, after=after, limit=PLAN_PAGE_CHATS
+        ):
+            after = page[-1][0].key
+            due: dict[str, bool] = {}
+            rows = [
+                row for row in page if due.setdefault(row[0].key, due_at(row[0], latest) <= now)
+            ]
+            if rows:
+                yield rows
+
+
+def _ask(chat: Chat, sub: Subscription, topic_id: int) -> DigestAsk:
+    return DigestAsk(chat.key, topic_id, sub.query, chat.max_papers)
 
 
 def start_scheduler(cycle: DigestCycle, *, every_seconds: float = 60) -> AsyncIOScheduler:

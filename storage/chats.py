@@ -225,22 +225,34 @@ class SqliteChatStore:
         return int(row[0]) if row else None
 
     async def undelivered_subscriptions(
-        self, listing_date: date
+        self, listing_date: date, *, after: str | None = None, limit: int | None = None
     ) -> list[tuple[Chat, Subscription, int]]:
         """Active subscriptions of active chats with no delivery yet for `listing_date`'s
-        digest, with their topic ids."""
+        digest, with their topic ids, ordered by chat key and subscription id. A page at a
+        time if asked: those of the first `limit` such chats whose keys sort after `after`
+        (the next page starts after the last key returned; an empty page is the end)."""
+        undelivered = """
+            NOT EXISTS (
+                SELECT 1 FROM deliveries d JOIN digests g ON g.id = d.digest_id
+                WHERE d.chat_key = {c}.key AND g.topic_id = {s}.topic_id AND g.through = ?1)
+        """
+        # The page is chosen by chat key alone, so only its chats' rows are ever sorted.
         async with self._conn.execute(
-            """
+            f"""
             SELECT c.*, s.id AS s_id, s.query AS s_query, s.created_at AS s_created,
                    s.topic_id AS s_topic
-            FROM subscriptions s JOIN chats c ON c.key = s.chat_key
-            WHERE c.paused = 0 AND s.paused = 0
-              AND NOT EXISTS (
-                  SELECT 1 FROM deliveries d JOIN digests g ON g.id = d.digest_id
-                  WHERE d.chat_key = c.key AND g.topic_id = s.topic_id AND g.through = ?)
+            FROM chats c JOIN subscriptions s ON s.chat_key = c.key
+            WHERE c.paused = 0 AND s.paused = 0 AND {undelivered.format(c="c", s="s")}
+              AND c.key IN (
+                  SELECT p.key FROM chats p
+                  WHERE p.paused = 0 AND p.key > ?2 AND EXISTS (
+                      SELECT 1 FROM subscriptions q
+                      WHERE q.chat_key = p.key AND q.paused = 0
+                        AND {undelivered.format(c="p", s="q")})
+                  ORDER BY p.key LIMIT ?3)
             ORDER BY c.key, s.id
             """,
-            (listing_date.isoformat(),),
+            (listing_date.isoformat(), after or "", -1 if limit is None else limit),
         ) as cur:
             rows = await cur.fetchall()
         return [

@@ -30,7 +30,9 @@ __all__ = [
     "ChatStore",
     "DeliveryCounts",
     "DeliveryTask",
+    "DigestKey",
     "DigestStore",
+    "NewDigest",
     "Outbox",
     "PaperStore",
     "StoredAnnouncement",
@@ -46,6 +48,22 @@ class StoredAnnouncement:
     version: int  # the version the listing announced
     type: AnnounceType
     listing_date: date
+
+
+# An audience (a chat key, or "cli") and a topic id: whose digests of what.
+DigestKey = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDigest:
+    """A digest to record (`DigestStore.save_digests`)."""
+
+    audience: str
+    topic_id: int
+    since: date | None
+    through: date | None
+    entries: Sequence[DigestEntry]
+    total_matched: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +181,33 @@ class DigestStore(Protocol):
         """Record a digest and its entries atomically; returns it as stored."""
         ...
 
+    async def last_throughs(self, keys: Sequence[DigestKey]) -> dict[DigestKey, date]:
+        """`last_digest_through` for many keys at once (keys without a digest are absent)."""
+        ...
+
+    async def find_digests(
+        self, keys: Sequence[DigestKey], through: date
+    ) -> dict[DigestKey, Digest]:
+        """`find_digest` for many keys at once (keys without that digest are absent)."""
+        ...
+
+    async def topic_texts(self, topic_ids: Sequence[int]) -> dict[int, str]:
+        """Each known topic's query as first typed, by id."""
+        ...
+
+    async def delivered_versions_many(
+        self, wanted: Sequence[tuple[DigestKey, Sequence[str]]]
+    ) -> dict[DigestKey, dict[str, int]]:
+        """`delivered_versions` for many keys, each with its paper ids (empty results absent)."""
+        ...
+
+    async def save_digests(
+        self, digests: Sequence[NewDigest], *, now: datetime
+    ) -> list[int | None]:
+        """Record digests and their entries in one transaction; ids in order, None for one
+        whose (audience, topic, through) already exists (it is left as it was)."""
+        ...
+
 
 class ChatStore(Protocol):
     """Chats with their settings and pause state, and their subscriptions."""
@@ -222,9 +267,10 @@ class ChatStore(Protocol):
         ...
 
     async def undelivered_subscriptions(
-        self, listing_date: date
+        self, listing_date: date, *, after: str | None = None, limit: int | None = None
     ) -> list[tuple[Chat, Subscription, int]]:
-        """Active subscriptions of active chats with no delivery yet for that listing's digest."""
+        """Active subscriptions of active chats with no delivery yet for that listing's digest,
+        by chat key and id; paged if asked: those of the next `limit` chats after key `after`."""
         ...
 
 
@@ -241,6 +287,13 @@ class Outbox(Protocol):
         status: str = "pending",
     ) -> bool:
         """Queue a digest for a chat once ("pending" or "skipped"); False if it was."""
+        ...
+
+    async def enqueue_deliveries(
+        self, rows: Sequence[tuple[str, int | None, int, str]], *, now: datetime
+    ) -> list[bool]:
+        """`enqueue_delivery` for many (chat key, subscription id, digest id, status) rows in
+        one transaction; whether each was added."""
         ...
 
     async def request_delivery(

@@ -9,6 +9,8 @@ further copy, unless one is still pending.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -58,6 +60,42 @@ class SqliteOutbox:
             added = cur.rowcount == 1
         await self._conn.commit()
         return added
+
+    async def enqueue_deliveries(
+        self, rows: Sequence[tuple[str, int | None, int, str]], *, now: datetime
+    ) -> list[bool]:
+        """`enqueue_delivery` for many (chat key, subscription id, digest id, status) rows, in
+        one statement and one transaction; whether each was added (a row given twice is
+        added once)."""
+        if not rows:
+            return []
+        for row in rows:
+            if row[3] not in _STATUSES:
+                raise ValueError(f"not an outbox status: {row[3]}")
+        stamp = iso_now(now)
+        try:
+            async with self._conn.execute(
+                """
+                INSERT OR IGNORE INTO deliveries
+                    (chat_key, subscription_id, digest_id, status, next_attempt_at,
+                     created_at, finished_at)
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?1, ?1,
+                       CASE WHEN value ->> 3 = 'pending' THEN NULL ELSE ?1 END
+                FROM json_each(?2)
+                RETURNING chat_key, digest_id
+                """,
+                (stamp, json.dumps([list(row) for row in rows])),
+            ) as cur:
+                added = {(row[0], int(row[1])) for row in await cur.fetchall()}
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise
+        result = []
+        for chat_key, _, digest_id, _ in rows:
+            result.append((chat_key, digest_id) in added)
+            added.discard((chat_key, digest_id))
+        return result
 
     async def request_delivery(
         self, chat_key: str, subscription_id: int | None, digest_id: int, *, now: datetime

@@ -38,6 +38,7 @@ from storage import (
     Storage,
     SummaryStore,
 )
+from storage.interfaces import NewDigest
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)
@@ -279,6 +280,64 @@ async def test_delivered_versions_and_last_digest_through(
     assert await digests.last_digest_through("cli", other) is None
 
 
+async def test_digest_batches_agree_with_the_one_key_methods(
+    papers: PaperStore, digests: DigestStore
+) -> None:
+    p1, p2 = make_paper("2411.00001"), make_paper("2411.00002", version=3)
+    await papers.upsert_papers([p1, p2], now=NOW)
+    a = await digests.topic_id("a", "A typed", now=NOW)
+    b = await digests.topic_id("b", "b", now=NOW)
+    yesterday = DAY - timedelta(days=1)
+    ids = await digests.save_digests(
+        [
+            NewDigest("cli", a, yesterday, yesterday, [DigestEntry(p1, UpdateNote.NEW)], 1),
+            NewDigest(
+                "cli",
+                a,
+                DAY,
+                DAY,
+                [DigestEntry(p2, UpdateNote.NEW), DigestEntry(p1, UpdateNote.UPDATED, 1)],
+                5,
+            ),
+            NewDigest("chat:1", b, DAY, DAY, [], 0),
+        ],
+        now=NOW,
+    )
+    assert len(ids) == 3 and all(i is not None for i in ids) and len(set(ids)) == 3
+    # Nothing is read back, so what the caller built must be what a read finds.
+    stored = await digests.find_digest("cli", a, DAY)
+    assert stored is not None and stored.id == ids[1]
+    assert [(e.paper.id, e.kind, e.previous_version) for e in stored.entries] == [
+        ("2411.00002", UpdateNote.NEW, None),
+        ("2411.00001", UpdateNote.UPDATED, 1),
+    ]
+    assert (stored.query, stored.since, stored.total_matched, stored.created_at) == (
+        "A typed", DAY, 5, NOW
+    )  # fmt: skip
+    # An existing (audience, topic, through) is left alone and reads as not written.
+    again = NewDigest("cli", a, DAY, DAY, [], 0)
+    fresh = NewDigest("cli", b, DAY, DAY, [], 0)
+    assert (await digests.save_digests([again, fresh], now=NOW))[0] is None
+    keys = [("cli", a), ("chat:1", b), ("chat:9", a), ("cli", b)]
+    assert await digests.last_throughs(keys) == {
+        k: through for k in keys if (through := await digests.last_digest_through(*k)) is not None
+    }
+    found = await digests.find_digests(keys, DAY)
+    assert set(found) == {("cli", a), ("chat:1", b), ("cli", b)}
+    for key, digest in found.items():
+        assert digest == await digests.find_digest(*key, DAY)
+    assert await digests.find_digests(keys, yesterday - timedelta(days=1)) == {}
+    assert await digests.topic_texts([b, a, 999]) == {a: "A typed", b: "b"}
+    wanted = [("2411.00001", "2411.00002", "2411.09999"), ("2411.00001",)]
+    many = await digests.delivered_versions_many(
+        [(("cli", a), wanted[0]), (("chat:1", b), wanted[0]), (("cli", b), wanted[1])]
+    )
+    assert many == {("cli", a): await digests.delivered_versions("cli", a, wanted[0])}
+    assert many[("cli", a)] == {"2411.00001": 1, "2411.00002": 3}
+    assert await digests.save_digests([], now=NOW) == []
+    assert await digests.last_throughs([]) == {} and await digests.find_digests([], DAY) == {}
+
+
 # -- chats ----------------------------------------------------------------------------------
 
 
@@ -494,6 +553,30 @@ async def test_undelivered_subscriptions(stores: Stores, chats: ChatStore) -> No
     assert [c.key for c, _, _ in await chats.undelivered_subscriptions(yesterday)] == ["t:1"]
 
 
+async def test_undelivered_subscriptions_by_pages(stores: Stores, chats: ChatStore) -> None:
+    keys = [f"t:{i}" for i in range(7)]
+    topics = [await stores.digests.topic_id(q, q, now=NOW) for q in ("a", "b", "c")]
+    for key in keys:
+        await new_chat(stores, key)
+        for topic, query in zip(topics, ("a", "b", "c"), strict=True):
+            await chats.add_subscription(key, topic, query, created_by=None, now=NOW)
+    # A chat whose every subscription was delivered takes no place in a page.
+    for query in ("a", "b", "c"):
+        await stores.outbox.enqueue_delivery(
+            "t:2", None, await empty_digest(stores, "t:2", query), now=NOW
+        )
+    whole = await chats.undelivered_subscriptions(DAY)
+    pages, after = [], None
+    while page := await chats.undelivered_subscriptions(DAY, after=after, limit=2):
+        assert len({c.key for c, _, _ in page}) <= 2
+        pages.append(page)
+        after = page[-1][0].key
+    assert [len({c.key for c, _, _ in p}) for p in pages] == [2, 2, 2]
+    flat = [(c.key, s.id, t) for p in pages for c, s, t in p]
+    assert flat == [(c.key, s.id, t) for c, s, t in whole]
+    assert len(flat) == 18 and "t:2" not in {k for k, _, _ in flat}
+
+
 # -- the outbox -----------------------------------------------------------------------------
 
 
@@ -508,6 +591,30 @@ async def test_enqueue_once_per_chat_and_digest(stores: Stores, outbox: Outbox) 
     assert await outbox.delivery_counts() == DeliveryCounts(pending=2, sent=0, skipped=0, failed=0)
     with pytest.raises(ValueError, match="not an outbox status"):
         await outbox.enqueue_delivery("t:1", None, digest, now=NOW, status="failed")
+
+
+async def test_enqueue_deliveries_is_enqueue_delivery_for_many(
+    stores: Stores, outbox: Outbox
+) -> None:
+    for key in ("t:1", "t:2", "t:3"):
+        await new_chat(stores, key)
+    one, two = await empty_digest(stores, "cli", "a"), await empty_digest(stores, "cli", "b")
+    assert await outbox.enqueue_delivery("t:1", None, one, now=NOW)
+    added = await outbox.enqueue_deliveries(
+        [
+            ("t:1", None, one, "pending"),  # queued already
+            ("t:2", None, one, "pending"),
+            ("t:2", None, one, "skipped"),  # the same row twice: added once
+            ("t:3", None, two, "skipped"),
+        ],
+        now=NOW,
+    )
+    assert added == [False, True, False, True]
+    assert await outbox.delivery_counts() == DeliveryCounts(pending=2, sent=0, skipped=1, failed=0)
+    assert [t.chat_key for t in await outbox.due_deliveries(NOW)] == ["t:1", "t:2"]
+    assert await outbox.enqueue_deliveries([], now=NOW) == []
+    with pytest.raises(ValueError, match="not an outbox status"):
+        await outbox.enqueue_deliveries([("t:1", None, two, "sent")], now=NOW)
 
 
 async def test_skipped_and_sent_rows_are_never_due(stores: Stores, outbox: Outbox) -> None:
