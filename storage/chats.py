@@ -231,10 +231,13 @@ class SqliteChatStore:
         digest, with their topic ids, ordered by chat key and subscription id. A page at a
         time if asked: those of the first `limit` such chats whose keys sort after `after`
         (the next page starts after the last key returned; an empty page is the end)."""
+        # From the digest (its audience is the chat) to its delivery: two unique-index lookups,
+        # so the cost does not grow with a chat's delivery history over the years.
         undelivered = """
             NOT EXISTS (
-                SELECT 1 FROM deliveries d JOIN digests g ON g.id = d.digest_id
-                WHERE d.chat_key = {c}.key AND g.topic_id = {s}.topic_id AND g.through = ?1)
+                SELECT 1 FROM digests g JOIN deliveries d
+                    ON d.digest_id = g.id AND d.chat_key = {c}.key
+                WHERE g.audience = {c}.key AND g.topic_id = {s}.topic_id AND g.through = ?1)
         """
         # The page is chosen by chat key alone, so only its chats' rows are ever sorted.
         async with self._conn.execute(
