@@ -3,11 +3,13 @@
 Run from the repository root with ``python -m bench.bench_matching`` (no network). The papers
 and topics are generated from a seeded random source over a hand-written research vocabulary
 with Zipf-like term popularity, so popular topics ("diffusion model") meet many papers and
-long-tail ones few, as in real use. Prints, side by side and from cold, our preparation, index
-build and matching times and the same work done the obvious other way (an in-memory SQLite FTS5
-table of the papers and one MATCH per topic); the number of full query evaluations against the
-naive topics x papers; memory per prepared paper and the peak RSS. Then checks a sample of
-papers against a naive scan so a fast-but-wrong index cannot pass.
+long-tail ones few, as in real use. Prints, side by side and from cold, the preparation, build
+and matching times of our two paths (the `TopicIndex`, one paper at a time, and the batch path,
+`bot.query.batch.BatchMatcher`, all papers at once) and the same work done the obvious other
+way (an in-memory SQLite FTS5 table of the papers and one MATCH per topic); the number of full
+query evaluations against the naive topics x papers; memory per prepared paper and the peak
+RSS. Then checks a sample of papers against a naive scan, for both paths, so a fast-but-wrong
+index cannot pass.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 from bot.models import Paper
 from bot.query import PreparedPaper, Query, TopicIndex, parse_query, prepare
+from bot.query.batch import BatchMatcher
 from bot.query.cache import PreparedPapers
 from bot.query.keys import filing
 from bot.query.nodes import And, Category, Field, Node, Not, Or, Prefix, Terms
@@ -438,6 +441,36 @@ def run_ours(papers: Sequence[Paper], queries: Sequence[Query]) -> OurRun:
     return OurRun(prepare_s, build_s, match_s, index.evaluations, results, prepared)
 
 
+@dataclass(frozen=True)
+class BatchRun:
+    build_s: float
+    prepare_s: float
+    match_s: float
+    results: dict[int, set[int]]  # topic -> positions of the papers it matches
+
+    @property
+    def total_s(self) -> float:
+        return self.prepare_s + self.build_s + self.match_s
+
+    def topics_of(self, paper: int) -> set[int]:
+        return {topic for topic, found in self.results.items() if paper in found}
+
+
+def run_batch(papers: Sequence[Paper], queries: Sequence[Query]) -> BatchRun:
+    """Compile the topics for a batch, index the papers' postings, match: from cold."""
+    clear_caches()
+    start = time.perf_counter()
+    matcher: BatchMatcher[int] = BatchMatcher(dict(enumerate(queries)))
+    build_s = _seconds(start)
+    start = time.perf_counter()
+    batch = matcher.prepare(papers)
+    prepare_s = _seconds(start)
+    start = time.perf_counter()
+    results = matcher.match(batch)
+    match_s = _seconds(start)
+    return BatchRun(build_s, prepare_s, match_s, results)
+
+
 def bytes_per_paper(papers: Sequence[Paper]) -> tuple[float, float]:
     """Memory held per prepared paper, and per entry of the digests' `PreparedPapers` cache
     (the paper whole plus its title alone), by tracemalloc; the shared token memos are warm,
@@ -489,11 +522,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The machine may be shared: run each side several times, alternating, and compare the
     # best runs, the ones least disturbed by other processes (medians are printed too).
     ours: list[OurRun] = []
+    batches: list[BatchRun] = []
     fts: list[Fts5Run] = []
     for _ in range(args.repeat):
         if ours:  # keep one run's papers and results alive, not all of them
             ours[-1] = dataclasses.replace(ours[-1], results=[], prepared=[])
+            batches[-1] = dataclasses.replace(batches[-1], results={})
         ours.append(run_ours(papers, queries))
+        batches.append(run_batch(papers, queries))
         fts.append(run_fts5(papers, queries))
     last = ours[-1]  # every run gives the same results
     best = min(ours, key=lambda r: r.total_s)
@@ -508,20 +544,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"topics answered by key lookups and set tests alone: {by_lookup:,}")
     total = sum(map(len, results))
     print(f"parse {len(queries):,} topics (both sides): {parse_s:6.3f} s")
-    print(f"\nbest of {len(ours)} runs, from cold      TopicIndex          SQLite FTS5")
-    print(
-        f"  prepare {len(papers):,} papers        {_best_and_median([r.prepare_s for r in ours])}"
-    )
-    print(f"  build                      {_best_and_median([r.build_s for r in ours])}"
-          f"  {_best_and_median([r.build_s for r in fts])}")  # fmt: skip
-    print(f"  match all                  {_best_and_median([r.match_s for r in ours])}"
-          f"  {_best_and_median([r.match_s for r in fts])}")  # fmt: skip
-    print(f"  end to end                 {_best_and_median([r.total_s for r in ours])}"
-          f"  {_best_and_median([r.total_s for r in fts])}")  # fmt: skip
-    ratio = best_fts.total_s / best.total_s
-    medians = statistics.median(r.total_s for r in fts) / statistics.median(r.total_s for r in ours)
-    print(f"  end to end, FTS5 / ours:   {ratio:.2f}x (best runs; medians {medians:.2f}x)")
-    print(f"  total matches:             {total:12,}  {best_fts.matches:12,} (approximate)")
+    batch_total = sum(map(len, batches[-1].results.values()))
+    print(f"\nbest of {len(ours)} runs, from cold  TopicIndex              batch"
+          "                   SQLite FTS5")  # fmt: skip
+    rows: list[tuple[str, list[float], list[float], list[float] | None]] = [
+        (f"prepare {len(papers):,} papers", [r.prepare_s for r in ours],
+         [r.prepare_s for r in batches], None),
+        ("build", [r.build_s for r in ours], [r.build_s for r in batches],
+         [r.build_s for r in fts]),
+        ("match all", [r.match_s for r in ours], [r.match_s for r in batches],
+         [r.match_s for r in fts]),
+        ("end to end", [r.total_s for r in ours], [r.total_s for r in batches],
+         [r.total_s for r in fts]),
+    ]  # fmt: skip
+    for label, index_s, batch_s, fts_s in rows:
+        fts_text = f"  {_best_and_median(fts_s)}" if fts_s else ""
+        print(f"  {label:<25}{_best_and_median(index_s)}  {_best_and_median(batch_s)}{fts_text}")
+    fts_median = statistics.median(r.total_s for r in fts)
+    for name, runs in (("TopicIndex", ours), ("batch", batches)):
+        best_s = min(r.total_s for r in runs)
+        median_s = statistics.median(r.total_s for r in runs)
+        print(f"  end to end, FTS5 / {name + ':':<12}{best_fts.total_s / best_s:.2f}x "
+              f"(best runs; medians {fts_median / median_s:.2f}x)")  # fmt: skip
+    print(f"  total matches:           {total:12,}       {batch_total:12,}"
+          f"       {best_fts.matches:12,} (approximate)")  # fmt: skip
     print("  FTS5: porter unicode61 stemming, no joined forms (lipsync = lip sync), author")
     print("  phrases as plain phrases, cat: as a phrase in a categories column.")
     print(f"\nTopicIndex matching, best run: {len(papers) / best.match_s:,.0f} papers/s, "
@@ -538,11 +584,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"peak RSS of this process: {peak:.0f} MiB")
 
     sample = last.prepared[: args.check]
+    checked: list[str] = []
     for paper, got in zip(sample, results, strict=False):
         expected = {i for i, q in enumerate(queries) if q.matches_text(paper)}
         if expected != got:
             raise SystemExit(f"MISMATCH for {paper.id}: index and naive scan disagree")
-    print(f"verified against a naive scan on {len(sample)} papers: identical")
+        if batches[-1].topics_of(len(checked)) != expected:
+            raise SystemExit(f"MISMATCH for {paper.id}: batch and naive scan disagree")
+        checked.append(paper.id)
+    if batch_total != total:
+        raise SystemExit(f"MISMATCH: {batch_total:,} batch matches, {total:,} by the index")
+    print(f"verified against a naive scan on {len(sample)} papers: identical (both paths)")
 
 
 if __name__ == "__main__":

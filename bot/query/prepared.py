@@ -41,7 +41,15 @@ from bot.query.keys import (
     TITLE,
     author_pair,
 )
-from bot.query.text import STOPWORDS, camel_parts, intern_all, stem_all, strip_latex, tokenize
+from bot.query.text import (
+    STOPWORDS,
+    camel_parts,
+    intern_all,
+    name_tokens,
+    stem_all,
+    strip_latex,
+    tokenize,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +253,7 @@ def prepare(paper: Paper) -> PreparedPaper:
         title,
         abstract,
         abstract_entries,
-        tuple(tuple(tokenize(name)) for name in paper.authors),
+        name_tokens(paper.authors),
         paper_category_keys(paper.categories, paper.primary_category),
     )
 

@@ -169,7 +169,29 @@ def intern_all(tokens: Iterable[str]) -> list[str]:
     return list(map(_TOKENS.__getitem__, tokens))
 
 
+class _NameCache(dict[str, tuple[str, ...]]):
+    """Memo of an author name's tokens: the same authors sign many papers of a batch."""
+
+    LIMIT = 50_000
+
+    def __missing__(self, name: str) -> tuple[str, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        tokens = self[name] = tuple(tokenize(name))
+        return tokens
+
+
+_NAMES = _NameCache()
+
+
+def name_tokens(names: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """`tokenize` of each author name, as tuples, memoised."""
+    return tuple(map(_NAMES.__getitem__, names))
+
+
 def clear_caches() -> None:
-    """Forget memoised stems and shared tokens (benchmarks use it to time a cold start)."""
+    """Forget memoised stems, shared tokens and name tokens (benchmarks use it to time a cold
+    start)."""
     _STEMS.clear()
     _TOKENS.clear()
+    _NAMES.clear()
