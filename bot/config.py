@@ -68,6 +68,8 @@ class Settings(BaseSettings):
 
     arxiv_api_url: str = Field("https://export.arxiv.org/api/query", alias="ARXIV_API_URL")
     arxiv_rss_url: str = Field("https://rss.arxiv.org/rss", alias="ARXIV_RSS_URL")
+    # Where full text (HTML, PDF, figures) is fetched from; links shown stay https://arxiv.org.
+    arxiv_site_url: str = Field("https://arxiv.org", alias="ARXIV_SITE_URL")
     # arXiv asks for one request every 3 seconds across all its services.
     arxiv_delay_seconds: float = Field(3.0, ge=0, le=600, alias="PAPERBOY_ARXIV_DELAY")
     arxiv_timeout_seconds: float = Field(30.0, gt=0, le=600, alias="PAPERBOY_ARXIV_TIMEOUT")
@@ -79,6 +81,8 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(60.0, gt=0, le=600, alias="PAPERBOY_LLM_TIMEOUT")
     llm_concurrency: int = Field(4, ge=1, le=64, alias="PAPERBOY_LLM_CONCURRENCY")
     llm_retries: int = Field(2, ge=0, le=10, alias="PAPERBOY_LLM_RETRIES")
+    # Tokens (prompt + completion, as the server reports them) per UTC day; None: no limit.
+    llm_daily_tokens: int | None = Field(None, ge=1, alias="PAPERBOY_LLM_DAILY_TOKENS")
 
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
@@ -103,7 +107,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "arxiv_api_url", "arxiv_rss_url", "openai_base_url", "telegram_api_url", "discord_api_url"
+        "arxiv_api_url",
+        "arxiv_rss_url",
+        "arxiv_site_url",
+        "openai_base_url",
+        "telegram_api_url",
+        "discord_api_url",
     )
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

@@ -18,6 +18,9 @@ traffic than arXiv allows. A session given a `RequestSpacing` (the database's sh
   `response_check`, with exponential backoff and jitter, honouring ``Retry-After``. The retry
   goes through the throttle again, and the wait is pushed into the throttle so *every* caller
   backs off, not just this one (arXiv's rate limit is per client, not per request);
+* runs `response_check` (the session's, or one given per request as ``response_check=``) inside
+  the slot; with ``stream=True`` such a check is where the body is read (to a file, under a size
+  cap), so a download, too, is one throttled request;
 * raises instead of returning a failure: `RetriesExhausted` (a ``requests.RetryError``) once
   retries run out, ``requests.HTTPError`` (with ``.response``) for other non-2xx answers. The
   ``arxiv`` package only retries ``ConnectionError`` and its own errors, so neither exception
@@ -226,6 +229,7 @@ class ArxivSession(requests.Session):
             # The arxiv package sends its own User-Agent per request; ours must win.
             kwargs["headers"] = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
         target = url.decode() if isinstance(url, bytes) else url
+        check = kwargs.pop("response_check", self.response_check)
 
         attempt = 0
         while True:
@@ -254,11 +258,11 @@ class ArxivSession(requests.Session):
                         raise requests.HTTPError(
                             f"HTTP {response.status_code} for {target}", response=response
                         )
-                    elif self.response_check is None:
+                    elif check is None:
                         return response
                     else:
                         try:
-                            self.response_check(response)
+                            check(response)
                         except BadResponse as exc:
                             reason = f"unusable response ({exc})"
                         else:

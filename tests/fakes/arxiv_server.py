@@ -36,6 +36,12 @@ Listing feeds carry ``ETag`` (a hash of the body) and ``Last-Modified`` (when th
 last changed) and answer ``304 Not Modified`` to a request whose ``If-None-Match`` matches, or
 without one, whose ``If-Modified-Since`` is not older, as a conditional-GET-aware server does.
 
+Full text (``ARXIV_SITE_URL`` = `site_url`): ``GET /html/<id>v<n>`` serves a page registered with
+`add_html` (build one with `tests.fakes.fulltext_data.latexml_page`), ``/html/<id>v<n>/<file>``
+its figures (`add_figure`), ``GET /pdf/<id>v<n>`` PDF bytes (`add_pdf`, optionally without
+``Content-Length``). Anything not registered answers 404, as arXiv does for a paper without an
+HTML rendering.
+
 Faults (`Fault`) are queued with `inject()` and served in order to the first matching request:
 HTTP errors with ``Retry-After``, slow answers (for client timeouts), malformed XML, an HTML
 page, an empty result page, a dropped connection. Every request is recorded (`requests`), with
@@ -365,6 +371,9 @@ class FakeArxiv:
         self._papers: dict[str, dict[int, Paper]] = {}
         self._day = _Day(listing_date=None)
         self._listings: dict[str, Listing] = {}
+        # Full-text files by path (/html/<id>v<n>, its figures, /pdf/<id>v<n>):
+        # (body, content type, whether to send Content-Length).
+        self._files: dict[str, tuple[bytes, str, bool]] = {}
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
@@ -435,6 +444,11 @@ class FakeArxiv:
         """The Atom variant of the listing feeds."""
         return f"{self.base_url}/atom"
 
+    @property
+    def site_url(self) -> str:
+        """Pass as ``ARXIV_SITE_URL``: full text is served at ``/html/…`` and ``/pdf/…``."""
+        return self.base_url
+
     # -- state ------------------------------------------------------------------------------
 
     def add_papers(self, papers: Iterable[Paper]) -> None:
@@ -485,6 +499,30 @@ class FakeArxiv:
     def _feeds_changed(self) -> None:
         # Strictly later than before, at HTTP dates' one-second resolution.
         self.feeds_changed_at = max(int(time.time()), self.feeds_changed_at + 1)
+
+    # -- full text ----------------------------------------------------------------------------
+
+    def add_html(self, vid: str, page: str | bytes) -> None:
+        """Serve `page` at ``/html/<vid>`` (and ``/html/<vid>/``); other ids answer 404, as
+        arXiv does for a paper without an HTML rendering."""
+        body = page.encode() if isinstance(page, str) else page
+        with self._lock:
+            self._files[f"/html/{vid}"] = (body, "text/html; charset=utf-8", True)
+
+    def add_figure(self, vid: str, name: str, data: bytes, content_type: str = "image/png") -> None:
+        """Serve an image next to the page: ``/html/<vid>/<name>`` (``x1.png``)."""
+        with self._lock:
+            self._files[f"/html/{vid}/{name}"] = (data, content_type, True)
+
+    def add_pdf(self, vid: str, data: bytes, *, content_length: bool = True) -> None:
+        """Serve `data` at ``/pdf/<vid>``; without `content_length` the size is not announced
+        (the body ends when the connection closes)."""
+        with self._lock:
+            self._files[f"/pdf/{vid}"] = (data, "application/pdf", content_length)
+
+    def _file(self, path: str) -> tuple[bytes, str, bool] | None:
+        with self._lock:
+            return self._files.get(path) or self._files.get(path.rstrip("/"))
 
     # -- faults and records -----------------------------------------------------------------
 
@@ -581,6 +619,13 @@ class FakeArxiv:
                 record(status)
                 self._send(handler, status, body, ctype, validators)
                 return
+        elif path.startswith(("/html/", "/pdf/")) and (served := self._file(path)) is not None:
+            body, ctype, announce = served
+            if kind is FaultKind.MALFORMED:
+                body = body[: max(1, len(body) // 2)]
+            record(200)
+            self._send(handler, 200, body, ctype, content_length=announce)
+            return
         else:
             status, body, ctype = 404, b"<html><body>Not Found</body></html>", "text/html"
         if kind is FaultKind.MALFORMED:
@@ -616,10 +661,13 @@ class FakeArxiv:
         body: bytes,
         content_type: str,
         headers: dict[str, str] | None = None,
+        *,
+        content_length: bool = True,
     ) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
+        if content_length:
+            handler.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             handler.send_header(name, value)
         handler.end_headers()
