@@ -1,11 +1,12 @@
-"""The `Storage` class: one aiosqlite connection, migrations at open, and the five stores.
+"""The `Storage` class: one aiosqlite connection, migrations at open, and the stores.
 
 `Storage` owns the connection and the schema (open, migrate, close); the data is reached
 through its stores, each behind an interface of `storage.interfaces`: `papers`, `digests`,
-`chats`, `outbox` and `summaries`. Their methods are named for what the core needs and take
-and return the value objects of `bot.models`. One connection per process (aiosqlite
-serialises it on its worker thread) in WAL mode with a busy timeout, so a second process such
-as a CLI run next to the bot waits instead of failing with "database is locked".
+`chats`, `outbox`, `summaries`, `reviews` and `usage`. Their methods are named for what the
+core needs and take and return the value objects of `bot.models` (and `bot.reviews.model`).
+One connection per process (aiosqlite serialises it on its worker thread) in WAL mode with a
+busy timeout, so a second process such as a CLI run next to the bot waits instead of failing
+with "database is locked".
 """
 
 from __future__ import annotations
@@ -21,12 +22,22 @@ import aiosqlite
 
 from storage.chats import SqliteChatStore
 from storage.digests import SqliteDigestStore
-from storage.interfaces import ChatStore, DigestStore, Outbox, PaperStore, SummaryStore
+from storage.interfaces import (
+    ChatStore,
+    DigestStore,
+    Outbox,
+    PaperStore,
+    ReviewStore,
+    SummaryStore,
+    UsageStore,
+)
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.outbox import SqliteOutbox
 from storage.papers import SqlitePaperStore
+from storage.reviews import SqliteReviewStore
 from storage.spacing import SqliteRequestSpacing
 from storage.summaries import SqliteSummaryStore
+from storage.usage import SqliteUsageStore
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +80,16 @@ def _prepare_directory(path: Path) -> Path:
 
 class Storage:
     """All database access. Open with `async with await Storage.open(path)`, then use the
-    stores: `storage.papers`, `.digests`, `.chats`, `.outbox`, `.summaries`."""
+    stores: `storage.papers`, `.digests`, `.chats`, `.outbox`, `.summaries`, `.reviews`,
+    `.usage`."""
 
     papers: PaperStore
     digests: DigestStore
     chats: ChatStore
     outbox: Outbox
     summaries: SummaryStore
+    reviews: ReviewStore
+    usage: UsageStore
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -85,6 +99,8 @@ class Storage:
         self.chats = SqliteChatStore(conn)
         self.outbox = SqliteOutbox(conn)
         self.summaries = SqliteSummaryStore(conn)
+        self.reviews = SqliteReviewStore(conn)
+        self.usage = SqliteUsageStore(conn)
 
     # -- lifecycle -------------------------------------------------------------------------
 

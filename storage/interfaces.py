@@ -1,9 +1,10 @@
-"""What the core needs from storage, as five typed interfaces (Protocols) and their values.
+"""What the core needs from storage, as typed interfaces (Protocols) and their values.
 
 `PaperStore` (papers, announcements, feed state), `DigestStore` (topics and digests),
 `ChatStore` (chats, their settings and subscriptions), `Outbox` (deliveries of digests to
-chats) and `SummaryStore` (the summary cache). `storage.Storage` provides one of each on a
-shared SQLite connection; tests/test_storage_contract.py is the contract every backend passes.
+chats), `SummaryStore` (the summary cache), `ReviewStore` (the review cache) and `UsageStore`
+(LLM tokens spent per UTC day). `storage.Storage` provides one of each on a shared SQLite
+connection; tests/test_storage_contract.py is the contract every backend passes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.models import (
     AnnounceType,
@@ -26,8 +27,12 @@ from bot.models import (
     SummaryKey,
 )
 
+if TYPE_CHECKING:  # reviews pull in the full-text package, which storage does not need to load
+    from bot.reviews.model import CachedReview, ReviewKey
+
 __all__ = [
     "ChatStore",
+    "DailyUsage",
     "DeliveryCounts",
     "DeliveryTask",
     "DigestKey",
@@ -35,8 +40,10 @@ __all__ = [
     "NewDigest",
     "Outbox",
     "PaperStore",
+    "ReviewStore",
     "StoredAnnouncement",
     "SummaryStore",
+    "UsageStore",
 ]
 
 
@@ -338,4 +345,44 @@ class SummaryStore(Protocol):
 
     async def put_summary(self, key: SummaryKey, cached: CachedSummary) -> None:
         """Insert or replace the entry for `key`."""
+        ...
+
+
+class ReviewStore(Protocol):
+    """The review cache, keyed like summaries (paper version, language, prompt, model)."""
+
+    async def get_review(self, key: ReviewKey) -> CachedReview | None:
+        """The cached review for `key`, or None (also for an entry this version cannot read)."""
+        ...
+
+    async def put_review(self, key: ReviewKey, cached: CachedReview) -> None:
+        """Insert or replace the entry for `key`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUsage:
+    """LLM tokens reported by the server on one UTC day, and the number of calls."""
+
+    day: date
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class UsageStore(Protocol):
+    """LLM token usage per UTC day, shared by every process on the database."""
+
+    async def add_usage(
+        self, day: date, *, prompt_tokens: int, completion_tokens: int
+    ) -> DailyUsage:
+        """Add one call's tokens to `day`'s totals (atomically); returns the new totals."""
+        ...
+
+    async def usage_on(self, day: date) -> DailyUsage:
+        """`day`'s totals (zeros for a day without calls)."""
         ...

@@ -173,6 +173,27 @@ MIGRATIONS: tuple[str, ...] = (
         next_start REAL NOT NULL                -- Unix time before which no request may start
     );
     """,
+    # 5: the review cache (one JSON payload per key, keyed like summaries) and the LLM tokens
+    # spent per UTC day, for the daily token budget.
+    """
+    CREATE TABLE reviews (
+        paper_id       TEXT NOT NULL,
+        version        INTEGER NOT NULL,
+        language       TEXT NOT NULL,           -- cache key: the language asked for
+        prompt_version TEXT NOT NULL,
+        model          TEXT NOT NULL,           -- cache key: the model asked (or 'extractive')
+        origin         TEXT NOT NULL,           -- llm | extractive
+        payload        TEXT NOT NULL,           -- JSON, bot.reviews.model.to_payload
+        created_at     TEXT NOT NULL,
+        PRIMARY KEY (paper_id, version, language, prompt_version, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE llm_usage (
+        day               TEXT PRIMARY KEY,     -- ISO date, UTC
+        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        calls             INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

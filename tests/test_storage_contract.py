@@ -35,8 +35,10 @@ from storage import (
     DigestStore,
     Outbox,
     PaperStore,
+    ReviewStore,
     Storage,
     SummaryStore,
+    UsageStore,
 )
 from storage.interfaces import NewDigest
 
@@ -68,6 +70,8 @@ class Stores:
     chats: ChatStore
     outbox: Outbox
     summaries: SummaryStore
+    reviews: ReviewStore
+    usage: UsageStore
 
 
 @pytest.fixture(params=BACKENDS)
@@ -75,8 +79,9 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         async with await Storage.open(tmp_path / "contract.db") as storage:
             yield Stores(
-                storage.papers, storage.digests, storage.chats, storage.outbox, storage.summaries
-            )
+                storage.papers, storage.digests, storage.chats, storage.outbox, storage.summaries,
+                storage.reviews, storage.usage,
+            )  # fmt: skip
     else:  # pragma: no cover - a new backend must be opened here
         raise AssertionError(f"unknown backend {request.param}")
 
@@ -756,3 +761,55 @@ async def test_summary_cache_is_keyed_on_every_part(summaries: SummaryStore) -> 
     await summaries.put_summary(key, fallback)  # replaces, under the same key
     assert await summaries.get_summaries([key]) == {key: fallback}
     assert await summaries.get_summaries([]) == {}
+
+
+# -- reviews and LLM usage ------------------------------------------------------------------
+
+
+async def test_review_cache_is_keyed_on_every_part(stores: Stores) -> None:
+    from bot.fulltext.model import Note, NoteKind, TextSource
+    from bot.models import Link, LinkKind
+    from bot.reviews.model import CachedReview, Review, ReviewKey, ReviewOrigin
+
+    review = Review(
+        paper_id="2411.00001", version=1, title="A “title” & 中文", authors=("Émile Borel",),
+        affiliations=("Université Paris",), source=TextSource.PDF, origin=ReviewOrigin.LLM,
+        links=(Link(LinkKind.CODE, "https://github.com/a/b", "GitHub"),), language="zh",
+        keywords=("扩散",), background="背景。", prior_work="以往。", method="方法。",
+        results="结果。", method_steps=("一。", "二。"), significance="意义。", strengths="优点。",
+        weaknesses="", translated_title="标题", model="gpt-x",
+        notes=(Note(NoteKind.PAGES_CAPPED, pages_read=60, pages_total=112),),
+    )  # fmt: skip
+    key = ReviewKey("2411.00001", 1, "zh", "r1", "gpt-x")
+    assert await stores.reviews.get_review(key) is None
+    await stores.reviews.put_review(key, CachedReview(review, NOW))
+    assert await stores.reviews.get_review(key) == CachedReview(review, NOW)
+    for variant in (
+        ReviewKey("2411.00001", 2, "zh", "r1", "gpt-x"),
+        ReviewKey("2411.00001", 1, "en", "r1", "gpt-x"),
+        ReviewKey("2411.00001", 1, "zh", "r2", "gpt-x"),
+        ReviewKey("2411.00001", 1, "zh", "r1", "other"),
+    ):
+        assert await stores.reviews.get_review(variant) is None
+    fallback = replace(
+        review, origin=ReviewOrigin.EXTRACTIVE, model=None, fallback_reason="the model failed"
+    )
+    await stores.reviews.put_review(key, CachedReview(fallback, NOW + timedelta(hours=1)))
+    got = await stores.reviews.get_review(key)
+    assert got is not None and got.review == fallback
+    assert got.review.fallback_reason == "the model failed"
+    assert got.created_at == NOW + timedelta(hours=1)
+
+
+async def test_usage_adds_up_per_day(stores: Stores) -> None:
+    from storage import DailyUsage
+
+    assert await stores.usage.usage_on(DAY) == DailyUsage(DAY)
+    first = await stores.usage.add_usage(DAY, prompt_tokens=100, completion_tokens=20)
+    assert first == DailyUsage(DAY, 100, 20, 1)
+    second = await stores.usage.add_usage(DAY, prompt_tokens=5, completion_tokens=1)
+    assert second == DailyUsage(DAY, 105, 21, 2) and second.total_tokens == 126
+    assert await stores.usage.usage_on(DAY) == second
+    assert await stores.usage.usage_on(DAY + timedelta(days=1)) == DailyUsage(
+        DAY + timedelta(days=1)
+    )

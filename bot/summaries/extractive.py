@@ -133,3 +133,21 @@ def extractive_summary(paper: Paper) -> Summary:
         source=SummarySource.EXTRACTIVE,
         model=None,
     )
+
+
+# The sentence judgements above, for other extractive texts (`bot.reviews.extractive`).
+
+
+def contribution_index(sentences: list[str]) -> int:
+    """The index of the sentence stating the contribution ("we propose…"), else 0."""
+    return _tldr_index(sentences)
+
+
+def claim_score(sentence: str, index: int) -> int:
+    """How much a sentence reads like a result or method claim (higher is better)."""
+    return _score(sentence, index)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Links and "code is available" sentences: never worth quoting."""
+    return _SKIP_RE.search(sentence) is not None

@@ -9,7 +9,11 @@ retried by the SDK itself (`max_retries`, backoff honouring ``retry-after``); th
   (DeepSeek does this). The switch sticks only if the json_object request is accepted, so an
   unrelated 400 (a bad model name) does not downgrade the client;
 * parsing and validation of every answer whatever the server claims, with ONE follow-up
-  request listing the problems, after which `LLMFailure` is raised.
+  request listing the problems, after which `LLMFailure` is raised;
+* the daily token budget (`bot.summaries.budget`): every request, summaries' and reviews'
+  (`complete`), passes the `TokenBudget` when one is set, which raises `BudgetSpent` before
+  sending once the day's tokens are used up; the tokens each answer reports are added to the
+  day's usage and to this client's counters (`prompt_tokens`, `completion_tokens`).
 
 `LLMFailure` messages are safe to log: the API key is redacted from them.
 """
@@ -27,11 +31,14 @@ from typing import TYPE_CHECKING, Self
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
     from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONSchema
 
     from bot.config import Settings
+    from bot.summaries.budget import TokenBudget
 
 from bot.errors import PaperboyError
 from bot.models import Paper, Summary, SummarySource
+from bot.summaries.budget import upper_bound_tokens
 from bot.summaries.prompts import build_messages, paper_source_text, retry_messages
 from bot.summaries.schema import json_object_format, json_schema_format, parse_payload
 from bot.summaries.validate import normalize_field, validate_summary
@@ -65,16 +72,22 @@ class LLMSummarizer:
         *,
         concurrency: int = 4,
         max_completion_tokens: int = MAX_COMPLETION_TOKENS,
+        budget: TokenBudget | None = None,
     ) -> None:
         self.model = model
+        self.budget = budget
         self.calls = 0  # requests sent, including validation retries (not the SDK's resends)
+        self.prompt_tokens = 0  # as the server reported them, over this client's life
+        self.completion_tokens = 0
         self._client = client
         self._semaphore = asyncio.Semaphore(concurrency)
         self._max_completion_tokens = max_completion_tokens
         self._use_json_schema = True
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMSummarizer | None:
+    def from_settings(
+        cls, settings: Settings, *, budget: TokenBudget | None = None
+    ) -> LLMSummarizer | None:
         """The configured summarizer, or None when no API key is set (extractive only)."""
         if settings.openai_api_key is None:
             return None
@@ -86,7 +99,7 @@ class LLMSummarizer:
             timeout=settings.llm_timeout_seconds,
             max_retries=settings.llm_retries,
         )
-        return cls(client, settings.llm_model, concurrency=settings.llm_concurrency)
+        return cls(client, settings.llm_model, concurrency=settings.llm_concurrency, budget=budget)
 
     @property
     def response_format_type(self) -> str:
@@ -158,6 +171,41 @@ class LLMSummarizer:
         return summary, []
 
     async def _complete(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+        return await self.complete(messages, json_schema_format())
+
+    async def complete(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: ResponseFormatJSONSchema,
+        *,
+        max_completion_tokens: int | None = None,
+    ) -> ChatCompletion:
+        """One request for a JSON answer (`schema`, or json_object mode once the server turned
+        json_schema down), within the concurrency limit and the token budget.
+
+        Raises `LLMFailure` for transport and API errors, `BudgetSpent` (before sending) once
+        the day's budget is spent.
+        """
+        limit = max_completion_tokens or self._max_completion_tokens
+        async with self._semaphore:
+            if self.budget is None:
+                return await self._send(messages, schema, limit)
+            texts = [str(m.get("content") or "") for m in messages]
+            async with self.budget.charge(upper_bound_tokens(texts, limit)) as slot:
+                completion = await self._send(messages, schema, limit)
+                usage = completion.usage
+                slot.record(
+                    usage.prompt_tokens if usage is not None else None,
+                    usage.completion_tokens if usage is not None else None,
+                )
+                return completion
+
+    async def _send(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: ResponseFormatJSONSchema,
+        limit: int,
+    ) -> ChatCompletion:
         from openai import (
             APIConnectionError,
             APIStatusError,
@@ -166,40 +214,46 @@ class LLMSummarizer:
             OpenAIError,
         )
 
-        async with self._semaphore:
+        try:
+            if not self._use_json_schema:
+                return await self._create(messages, None, limit)
             try:
-                if not self._use_json_schema:
-                    return await self._create(messages, schema=False)
-                try:
-                    return await self._create(messages, schema=True)
-                except BadRequestError:
-                    completion = await self._create(messages, schema=False)
-                    if self._use_json_schema:
-                        self._use_json_schema = False
-                        log.warning(
-                            "The LLM server rejected json_schema output; using json_object"
-                            " mode for the rest of this process"
-                        )
-                    return completion
-            except APITimeoutError:
-                raise LLMFailure("the request timed out") from None
-            except APIStatusError as exc:
-                raise LLMFailure(f"HTTP {exc.status_code}: {self._redact(exc.message)}") from None
-            except APIConnectionError:
-                raise LLMFailure("could not connect to the LLM server") from None
-            except OpenAIError as exc:
-                raise LLMFailure(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
+                return await self._create(messages, schema, limit)
+            except BadRequestError:
+                completion = await self._create(messages, None, limit)
+                if self._use_json_schema:
+                    self._use_json_schema = False
+                    log.warning(
+                        "The LLM server rejected json_schema output; using json_object"
+                        " mode for the rest of this process"
+                    )
+                return completion
+        except APITimeoutError:
+            raise LLMFailure("the request timed out") from None
+        except APIStatusError as exc:
+            raise LLMFailure(f"HTTP {exc.status_code}: {self._redact(exc.message)}") from None
+        except APIConnectionError:
+            raise LLMFailure("could not connect to the LLM server") from None
+        except OpenAIError as exc:
+            raise LLMFailure(f"{type(exc).__name__}: {self._redact(str(exc))}") from None
 
     async def _create(
-        self, messages: list[ChatCompletionMessageParam], *, schema: bool
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: ResponseFormatJSONSchema | None,
+        limit: int,
     ) -> ChatCompletion:
         self.calls += 1
-        return await self._client.chat.completions.create(
+        completion = await self._client.chat.completions.create(
             model=self.model,
             messages=messages,
-            response_format=json_schema_format() if schema else json_object_format(),
-            max_completion_tokens=self._max_completion_tokens,
+            response_format=schema if schema is not None else json_object_format(),
+            max_completion_tokens=limit,
         )
+        if completion.usage is not None:
+            self.prompt_tokens += completion.usage.prompt_tokens
+            self.completion_tokens += completion.usage.completion_tokens
+        return completion
 
     def _redact(self, text: str) -> str:
         key = self._client.api_key

@@ -10,7 +10,10 @@ grow with the number of subscribers:
 * a fallback produced because the model failed is cached under the *model's* key too, so a
   thousand subscribers do not cause a thousand retries; it is replaced by a fresh attempt once
   it is older than ``retry_failed_after``;
-* concurrent requests for the same key share one computation (in-process).
+* concurrent requests for the same key share one computation (in-process);
+* once the day's LLM token budget is spent (`bot.summaries.budget`), new summaries are
+  extractive with that reason; such a fallback is cached only until the budget resets
+  (00:00 UTC), then the model is asked again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bot.models import CachedSummary, Paper, Summary, SummaryKey, SummarySource
+from bot.summaries.budget import BudgetSpent, is_budget_reason, next_reset
 from bot.summaries.extractive import EXTRACTIVE_LANGUAGE, extractive_summary
 from bot.summaries.languages import normalize_language
 from bot.summaries.llm import InvalidAnswer, LLMFailure, LLMSummarizer
@@ -161,7 +165,10 @@ class Summarizer:
         created = cached.created_at
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
-        return self._clock() - created < self._retry_failed_after
+        now = self._clock()
+        if is_budget_reason(cached.summary.fallback_reason) and now >= next_reset(created):
+            return False  # the budget that was spent has reset
+        return now - created < self._retry_failed_after
 
     async def _compute_into(
         self, paper: Paper, key: SummaryKey, future: asyncio.Future[Summary]
@@ -182,6 +189,9 @@ class Summarizer:
             return _extractive(paper, language, "OPENAI_API_KEY is not set")
         try:
             return await self._llm.summarize(paper, language)
+        except BudgetSpent as exc:
+            log.info("LLM summary of %s (%s) skipped: %s", paper.versioned_id, language, exc)
+            reason = str(exc)
         except InvalidAnswer as exc:
             log.warning(
                 "LLM summary of %s (%s) failed: %s; using the extractive summary",

@@ -1,0 +1,1 @@
+"""Reviews: a paper's full review from its full text, validated, faithful to it, and cached."""
