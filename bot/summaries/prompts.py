@@ -7,13 +7,15 @@ old and new styles in one digest.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from openai.types.chat import ChatCompletionMessageParam
+from typing import TYPE_CHECKING
 
 from bot.models import Paper
 from bot.summaries.languages import base_language, language_name
 from bot.summaries.sentences import clean_text
 from bot.summaries.validate import MAX_TAKEAWAYS, MIN_TAKEAWAYS, limits_for
+
+if TYPE_CHECKING:  # the SDK costs ~0.4 s to import; a run without an API key never needs it
+    from openai.types.chat import ChatCompletionMessageParam
 
 PROMPT_VERSION = "v1"
 

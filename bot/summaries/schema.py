@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+
+if TYPE_CHECKING:  # types only: importing the SDK costs ~0.4 s, and a run without a key never does
+    from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 
 SCHEMA_NAME = "paper_summary"
 
