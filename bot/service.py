@@ -129,8 +129,15 @@ class Paperboy:
 
     async def paper(self, id_text: str, *, language: str | None = None) -> tuple[Paper, Summary]:
         """One paper's metadata and summary. Raises `InvalidArxivId` or `PaperNotFound`."""
-        arxiv_id = parse_arxiv_id(id_text)
         lang = normalize_language(language or self.settings.language)
+        paper = await self.lookup(id_text)
+        summary = await self.summarizer.summarize(paper, lang)
+        return paper, summary
+
+    async def lookup(self, id_text: str) -> Paper:
+        """One paper's metadata, as people paste its id. Raises `InvalidArxivId` or
+        `PaperNotFound`; when arXiv is unreachable, the stored copy if there is one."""
+        arxiv_id = parse_arxiv_id(id_text)
         try:
             paper = await self.source.get_paper(str(arxiv_id))
         except SourceUnavailable:
@@ -143,5 +150,4 @@ class Paperboy:
             # Storage keeps the newest version only; an older one asked for explicitly is
             # ignored there, which is what we want.
             await self.storage.papers.upsert_papers([paper], now=self._clock(), enriched=True)
-        summary = await self.summarizer.summarize(paper, lang)
-        return paper, summary
+        return paper

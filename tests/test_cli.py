@@ -12,6 +12,7 @@ import pytest
 from handlers.cli import main
 from tests.fakes.arxiv_data import make_paper, next_version
 from tests.fakes.arxiv_server import FakeArxiv, Fault
+from tests.fakes.fulltext_data import latexml_page
 from tests.pipeline_data import TOPIC, FakeClock, distractor_papers, talking_head_papers
 
 LISTING = date(2026, 11, 20)
@@ -93,6 +94,18 @@ def test_invalid_query_explains_where(fake: FakeArxiv, capsys: pytest.CaptureFix
     assert "Traceback" not in err
 
 
+def test_a_lower_case_or_is_searched_as_typed_with_one_warning_line(
+    fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.announce(LISTING, new=talking_head_papers(LISTING))
+    code, out, err = run(capsys, "digest", '"talking head" or "lip sync"')
+    assert code == 0
+    warnings = [line for line in err.splitlines() if "did you mean" in line]
+    assert warnings == ['warning: "or" is searched as a word; did you mean OR?']
+    _, _, quiet = run(capsys, "digest", '"talking head" OR "lip sync"')
+    assert "did you mean" not in quiet
+
+
 def test_paper_card(fake: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None:
     p = talking_head_papers(LISTING)[0]
     fake.add_papers([p])
@@ -100,6 +113,22 @@ def test_paper_card(fake: FakeArxiv, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     assert p.title in out.replace("\n", " ").replace("  ", " ") or p.title[:40] in out
     assert "TL;DR" in out and "https://emotalk3d.github.io/" in out
+
+
+def test_paper_full_adds_a_review_read_from_the_paper(
+    fake: FakeArxiv, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = talking_head_papers(LISTING)[0]
+    fake.add_papers([p])
+    fake.add_html(f"{p.id}v1", latexml_page(f"{p.id}v1"))
+    monkeypatch.setenv("ARXIV_SITE_URL", fake.site_url)
+    code, out, _ = run(capsys, "paper", p.id, "--full")
+    assert code == 0
+    assert "TL;DR" in out  # the card first
+    assert "Source: HTML" in out  # then the review, saying what it read
+    assert "Affiliations:" in out and "Method:" in out
+    assert "Extractive review: " in out  # no API key: the paper's own sentences, and why
+    assert "OPENAI_API_KEY" in out
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ what was not read, and, for an extractive review, why it is extractive.
 from __future__ import annotations
 
 from bot.reviews.model import Review, ReviewOrigin
+from bot.rich import Rich, bold, rich
 
-__all__ = ["LABELS", "review_blocks", "review_text", "source_line"]
+__all__ = ["LABELS", "review_blocks", "review_rich", "review_text", "source_line"]
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -75,3 +76,9 @@ def review_blocks(review: Review, ui: str = "en") -> list[tuple[str, str]]:
 def review_text(review: Review, ui: str = "en") -> str:
     """The whole review as plain text (the command line's ``paper --full``)."""
     return "\n\n".join(f"{heading}: {text}" for heading, text in review_blocks(review, ui))
+
+
+def review_rich(review: Review, ui: str = "en") -> list[Rich]:
+    """The review as rich text, one part per block (a bold heading, then its text), so that a
+    frontend splits long reviews between sections."""
+    return [rich(bold(heading), "\n", text) for heading, text in review_blocks(review, ui)]
