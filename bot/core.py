@@ -1,27 +1,38 @@
 """The composition root: `open_core(settings, clock=...)` builds the whole core once.
 
 The command line, `paperboy run` and the tests all call this one function, so there is one
-place where the parts meet: storage, the arXiv source, summaries, digests, chats, the outbox
-and the cycle. Frontends add their delivery channel with `Core.add_channel` once they are up.
-The clock is injected, so a test can drive the bot process through days without sleeping.
+place where the parts meet: storage, the arXiv source, summaries and reviews (sharing one LLM
+client and its daily token budget), digests, chats, the outbox and the cycle. Frontends add
+their delivery channel with `Core.add_channel` once they are up. The clock is injected, so a
+test can drive the bot process through days without sleeping.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.chats import ChatService
 from bot.config import Settings
 from bot.cycle import DigestCycle
 from bot.delivery import Channel, Deliverer
 from bot.errors import ConfigError
+from bot.figures import Figures
+from bot.models import Paper
+from bot.reviews.quota import ReviewQuota
+from bot.reviews.reviewer import Reviewer
 from bot.service import Clock, Paperboy, utc_now
 from bot.source import ArxivSource
+from bot.summaries.budget import TokenBudget
 from bot.summaries.summarizer import LLMSummarizer, Summarizer
 from storage import DatabaseUnusable, Storage
+from storage.files import FigureFiles
+
+if TYPE_CHECKING:
+    from bot.fulltext.fetch import FullTextSource
+    from bot.fulltext.model import FullText
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,10 @@ class Core:
     chats: ChatService
     deliverer: Deliverer
     cycle: DigestCycle
+    reviews: Reviewer
+    budget: TokenBudget
+    figures: Figures
+    review_quota: ReviewQuota  # full reviews per chat and hour
 
     def add_channel(self, platform: str, channel: Channel[Any]) -> None:
         """Deliver to `platform`'s chats through `channel` from now on."""
@@ -58,9 +73,22 @@ async def open_core(
     source = source or ArxivSource.from_settings(settings, spacing=storage.request_spacing())
     try:
         async with storage:
-            llm = LLMSummarizer.from_settings(settings)
+            # Figure files live next to the database: one volume holds all state.
+            figures = Figures(
+                FigureFiles(settings.db_path.parent / "figures"),
+                lambda: _fulltext_source(settings, source),
+                clock=clock,
+            )
+            budget = TokenBudget(storage.usage, settings.llm_daily_tokens, clock=clock)
+            llm = LLMSummarizer.from_settings(settings, budget=budget)
             try:
                 summarizer = Summarizer(storage.summaries, llm, clock=clock)
+                reviews = Reviewer(
+                    storage.reviews,
+                    llm,
+                    load_fulltext=_fulltext_loader(settings, source),
+                    clock=clock,
+                )
                 paperboy = Paperboy(
                     settings, storage=storage, source=source, summarizer=summarizer, clock=clock
                 )
@@ -73,9 +101,48 @@ async def open_core(
                     default_language=settings.language,
                     clock=clock,
                 )
-                yield Core(settings, clock, storage, paperboy, chats, deliverer, cycle)
+                yield Core(
+                    settings,
+                    clock,
+                    storage,
+                    paperboy,
+                    chats,
+                    deliverer,
+                    cycle,
+                    reviews,
+                    budget,
+                    figures,
+                    ReviewQuota(clock),
+                )
             finally:
+                await figures.aclose()
                 if llm is not None:
                     await llm.close()
     finally:
         source.close()
+
+
+def _fulltext_loader(
+    settings: Settings, source: ArxivSource
+) -> Callable[[Paper], Awaitable[FullText]]:
+    """Fetches full text for reviews over the source's arXiv session (its throttle), built on
+    first use so runs that never review do not load the HTML and PDF readers."""
+    fetcher: FullTextSource | None = None
+
+    async def load(paper: Paper) -> FullText:
+        nonlocal fetcher
+        if fetcher is None:
+            from bot.fulltext.fetch import FullTextSource
+
+            fetcher = FullTextSource.from_settings(settings, session=source.session)
+        return await fetcher.fetch(paper)
+
+    return load
+
+
+def _fulltext_source(settings: Settings, source: ArxivSource) -> FullTextSource:
+    """A full-text fetcher over the source's arXiv session (its throttle), imported on first use
+    so runs that never show a figure do not load the HTML and PDF readers."""
+    from bot.fulltext.fetch import FullTextSource
+
+    return FullTextSource.from_settings(settings, session=source.session)

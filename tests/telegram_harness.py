@@ -65,6 +65,7 @@ class BotHarness:
         self.settings = load_settings(
             ARXIV_API_URL=arxiv.api_url,
             ARXIV_RSS_URL=arxiv.rss_url,
+            ARXIV_SITE_URL=arxiv.site_url,
             PAPERBOY_DB=str(db),
             PAPERBOY_ARXIV_DELAY="0",
             PAPERBOY_CATEGORIES="cs,eess",

@@ -349,6 +349,27 @@ class FullTextSource:
         finally:
             os.unlink(name)
 
+    async def download_pdf(self, paper: Paper, sink: IO[bytes]) -> None:
+        """Stream `paper`'s PDF into `sink` (at most `max_pdf_bytes`: `ContentTooLarge`
+        beyond), for rendering a page of it. Raises `SourceUnavailable` when arXiv does not
+        deliver it (a 404 included)."""
+        await self._run(lambda: self._download_blocking(self.pdf_url(paper), sink))
+
+    def _download_blocking(self, url: str, sink: IO[bytes]) -> None:
+        try:
+            self._session.request(
+                "GET", url, stream=True, response_check=_stream_into(sink, self.max_pdf_bytes)
+            )
+        except RetriesExhausted as exc:
+            error = ArxivUnreachable if exc.unreachable else SourceUnavailable
+            raise error(f"arXiv is not responding ({url}): {exc}") from exc
+        except requests.HTTPError as exc:
+            _close(exc)
+            status = exc.response.status_code if exc.response is not None else "error"
+            raise SourceUnavailable(f"arXiv answered HTTP {status} ({url})") from exc
+        except requests.RequestException as exc:
+            raise SourceUnavailable(f"could not reach arXiv ({url})") from exc
+
     # -- figures -----------------------------------------------------------------------------
 
     async def fetch_figure(self, ref: FigureRef) -> bytes:

@@ -31,6 +31,7 @@ cannot open raises `PdfUnreadable`. The caller then falls back to the abstract w
 
 from __future__ import annotations
 
+import io
 import re
 import statistics
 import threading
@@ -38,6 +39,7 @@ from collections import Counter
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from bot.fulltext.model import (
     FullText,
@@ -52,7 +54,14 @@ from bot.fulltext.model import (
 from bot.fulltext.text import INSTITUTION_RE, clean_affiliation, links_in, unique
 from bot.summaries.sentences import clean_text
 
-__all__ = ["MAX_PAGES", "PdfNoText", "PdfUnreadable", "extract_pdf", "split_sections"]
+__all__ = [
+    "MAX_PAGES",
+    "PdfNoText",
+    "PdfUnreadable",
+    "extract_pdf",
+    "render_figure_page",
+    "split_sections",
+]
 
 MAX_PAGES = 60
 _MIN_TEXT_CHARS = 40  # per page read, on average: less is a scan with stray text at most
@@ -269,3 +278,54 @@ def extract_pdf(
         pages_read=len(texts),
         pages_total=total,
     )
+
+
+_MIN_FIGURE_AREA = 0.02  # of the page: smaller images are logos and icons, not figures
+
+
+def render_figure_page(
+    path: Path | str, *, max_pages: int = MAX_PAGES, dpi: int = 150
+) -> tuple[int, bytes]:
+    """(page number from 1, PNG) of the first page (of the first `max_pages`) holding an image
+    object covering at least 2% of the page, else of the first page, rendered at `dpi`.
+
+    Vector figures are not image objects, so a paper drawn only in vectors shows its first
+    page. Text is not needed: a scanned PDF renders like any other. Raises `PdfUnreadable`.
+    """
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            raise PdfUnreadable(str(exc)) from None
+        try:
+            if len(pdf) == 0:
+                raise PdfUnreadable("the PDF has no pages")
+            chosen = 0
+            for index in range(min(len(pdf), max_pages)):
+                page = pdf[index]
+                try:
+                    if _has_figure(page):
+                        chosen = index
+                        break
+                finally:
+                    page.close()
+            page = pdf[chosen]
+            try:
+                image = page.render(scale=dpi / 72).to_pil()
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="PNG", optimize=True)
+    return chosen + 1, out.getvalue()
+
+
+def _has_figure(page: pdfium.PdfPage) -> bool:
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= _MIN_FIGURE_AREA * area:
+            return True
+    return False

@@ -39,6 +39,7 @@ class Embed:
     description: str | None = None
     color: int | None = None
     footer: str | None = None
+    image: str | None = None  # an https:// URL or ``attachment://<file name>``
 
     def size(self) -> int:
         """What counts towards the 6,000 characters of a message's embeds."""
@@ -56,6 +57,8 @@ class Embed:
             data["color"] = self.color
         if self.footer:
             data["footer"] = {"text": self.footer}
+        if self.image:
+            data["image"] = {"url": self.image}
         return data
 
 

@@ -10,6 +10,7 @@ for. Ephemeral answers are seen only by the person who used the command.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -42,11 +43,18 @@ def as_message(text: Rich) -> OutMessage:
 
 
 async def answer(
-    interaction: discord.Interaction[Any], message: OutMessage | Rich, *, ephemeral: bool
+    interaction: discord.Interaction[Any],
+    message: OutMessage | Rich,
+    *,
+    ephemeral: bool,
+    files: Sequence[discord.File] = (),
 ) -> None:
-    """Send `message` as the interaction's answer, or as a followup once it was deferred."""
+    """Send `message` as the interaction's answer, or as a followup once it was deferred,
+    with `files` uploaded alongside (an embed shows one as ``attachment://<name>``)."""
     out = message if isinstance(message, OutMessage) else as_message(message)
     kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
+    if files:
+        kwargs["files"] = list(files)
     if out.content:
         kwargs["content"] = out.content
     if out.embeds:

@@ -39,7 +39,9 @@ api.telegram.org) so that error texts match the real ones:
   setWebhook, deleteWebhook, getWebhookInfo, sendMessage, editMessageText,
   editMessageReplyMarkup, deleteMessage, answerCallbackQuery, sendChatAction, setMyCommands,
   getMyCommands, deleteMyCommands, getChat, getChatMember, getChatAdministrators,
-  getChatMemberCount, leaveChat.
+  getChatMemberCount, leaveChat, sendPhoto (an uploaded file only: at most 10 MB, width +
+  height at most 10000, ratio at most 20, a caption of at most 1024 characters after entity
+  parsing; logged in ``sent_photos``, not in ``sent_messages``).
 * Formatting: ``parse_mode`` HTML (tdlib's parser: allowed tags, attributes, byte offsets in
   errors), MarkdownV2 and Markdown; text is trimmed like Telegram does, must stay non-empty and at
   most 4096 UTF-16 code units; url/mention/hashtag entities are detected like Telegram does for
@@ -77,6 +79,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import io
 import itertools
 import json
 import math
@@ -115,6 +118,7 @@ __all__ = [
     "ManualClock",
     "RecordedRequest",
     "SentMessage",
+    "SentPhoto",
     "format_text",
 ]
 
@@ -126,6 +130,8 @@ DEFAULT_TOKEN: Final = "5829471036:AAHfakeTokenForPaperboyTests_x9Qm2Lk7"
 #: The user Telegram shows as the sender of messages by anonymous group administrators.
 ANONYMOUS_ADMIN_ID: Final = 1087968824
 MAX_MESSAGE_LENGTH: Final = 4096  # UTF-16 code units, after entity parsing
+MAX_CAPTION_LENGTH: Final = 1024  # media captions, likewise
+MAX_PHOTO_BYTES: Final = 10_000_000  # sendPhoto uploads
 MAX_TEXT_BYTES: Final = 1 << 15  # telegram-bot-api refuses longer raw text before parsing
 MAX_ENTITIES: Final = 100  # Telegram silently drops entities past the 100th
 MAX_BUTTONS: Final = 100
@@ -1147,6 +1153,25 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class SentPhoto:
+    """A photo the bot sent (sendPhoto): the uploaded file and what Telegram made of the
+    caption (`caption`, `caption_entities`; `raw_caption` as sent)."""
+
+    chat_id: int
+    message_id: int
+    data: bytes
+    filename: str | None
+    width: int
+    height: int
+    caption: str
+    raw_caption: str
+    parse_mode: str | None
+    caption_entities: list[JSON]
+    reply_markup: JSON | None
+    api: JSON
+
+
+@dataclass(frozen=True)
 class Counters:
     """A snapshot of the fake's counters."""
 
@@ -1480,6 +1505,17 @@ def _read_body(handler: _Handler) -> bytes:
     return handler.rfile.read(length) if length > 0 else b""
 
 
+def _image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of an uploaded image, as Telegram's servers decode it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+
+
 def _parse_params(query: str, content_type: str, body: bytes) -> tuple[JSON, dict[str, _Upload]]:
     params: JSON = dict(parse_qsl(query, keep_blank_values=True))
     uploads: dict[str, _Upload] = {}
@@ -1627,6 +1663,7 @@ class FakeTelegram:
 
         self._requests: list[RecordedRequest] = []
         self._edits: list[EditRecord] = []
+        self._photos: list[SentPhoto] = []
         self._answers: list[CallbackAnswer] = []
         self._actions: list[ChatActionRecord] = []
         self._command_calls: list[CommandsCall] = []
@@ -1651,6 +1688,7 @@ class FakeTelegram:
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -2202,6 +2240,12 @@ class FakeTelegram:
                 for key in self._sent_order
                 if cid is None or key[0] == cid
             ]
+
+    def sent_photos(self, chat: FakeChat | FakeUser | int | None = None) -> list[SentPhoto]:
+        """Photos the bot sent (sendPhoto), in order; in one chat when `chat` is given."""
+        with self._lock:
+            cid = None if chat is None else self._chat_id(chat)
+            return [p for p in self._photos if cid is None or p.chat_id == cid]
 
     def message(self, chat: FakeChat | FakeUser | int, message_id: int) -> JSON | None:
         """The current Message object of any message (the bot's or a user's), or None."""
@@ -2971,6 +3015,95 @@ class FakeTelegram:
         )
         self._sent_order.append((state.chat.id, mid))
         self._sent += 1
+        return json.loads(json.dumps(api))
+
+    def _send_photo(self, params: JSON, uploads: dict[str, _Upload]) -> JSON:
+        # Photos as multipart uploads only (no file_id or URL: the fake keeps no files).
+        upload = uploads.get("photo")
+        if upload is None:
+            if params.get("photo"):
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        raw_caption = _p_str(params, "caption") or ""
+        parsed: tuple[str, list[_Entity]] = ("", [])
+        if raw_caption:
+            entities = _p_json(params, "caption_entities", "caption entities")
+            if entities is not None and not isinstance(entities, list):
+                raise ApiError(400, "Bad Request: can't parse caption entities JSON object")
+            parsed = _parse_text(
+                raw_caption, _p_str(params, "parse_mode"), entities, strict=self.strict
+            )
+        keyboard = self._reply_markup(params)
+        state = self._resolve_chat(params)
+        self._check_access(state, "write")
+        try:
+            caption, caption_entities = _finish_text(
+                *parsed,
+                bot_commands=state.chat.is_group,
+                max_length=MAX_CAPTION_LENGTH,
+                max_entities=self.max_entities,
+            )
+        except ApiError as exc:
+            if "too long" in exc.description:
+                raise ApiError(400, "Bad Request: message caption is too long") from None
+            raise
+        if len(upload.data) > MAX_PHOTO_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        width, height = _image_size(upload.data)
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        reply_to = self._reply_to(params, state)
+        self._flood_check("sendPhoto", state)
+        self._check_recipient(state)
+
+        mid = state.next_message_id
+        state.next_message_id += 1
+        api = self._bot_message_api(state, mid)
+        if reply_to is not None:
+            api["reply_to_message"] = reply_to
+        unique = f"AQAD{mid:08d}"
+        scale = min(1.0, 1280 / max(width, height))  # Telegram keeps sizes up to 1280 px
+        api["photo"] = [
+            {
+                "file_id": f"AgACAgIAAxkBAAI{state.chat.id & 0xFFFF:04x}{mid:06d}",
+                "file_unique_id": unique,
+                "width": max(1, round(width * scale)),
+                "height": max(1, round(height * scale)),
+                "file_size": len(upload.data),
+            }
+        ]
+        if caption:
+            api["caption"] = caption
+        if caption_entities:
+            api["caption_entities"] = caption_entities
+        if keyboard is not None:
+            api["reply_markup"] = keyboard
+        self._messages[(state.chat.id, mid)] = _StoredMessage(
+            state.chat.id,
+            mid,
+            api,
+            from_bot=True,
+            raw_text=None,
+            parse_mode=_p_str(params, "parse_mode"),
+            params=self._decoded_params(params),
+            sent_at=self.clock(),
+        )
+        self._photos.append(
+            SentPhoto(
+                chat_id=state.chat.id,
+                message_id=mid,
+                data=upload.data,
+                filename=upload.filename,
+                width=width,
+                height=height,
+                caption=caption,
+                raw_caption=raw_caption,
+                parse_mode=_p_str(params, "parse_mode"),
+                caption_entities=caption_entities,
+                reply_markup=keyboard,
+                api=json.loads(json.dumps(api)),
+            )
+        )
         return json.loads(json.dumps(api))
 
     def _reply_to(self, params: JSON, state: _ChatState) -> JSON | None:
