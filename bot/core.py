@@ -9,7 +9,7 @@ test can drive the bot process through days without sleeping.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,6 @@ from bot.cycle import DigestCycle
 from bot.delivery import Channel, Deliverer
 from bot.errors import ConfigError
 from bot.figures import Figures
-from bot.models import Paper
 from bot.reviews.quota import ReviewQuota
 from bot.reviews.reviewer import Reviewer
 from bot.service import Clock, Paperboy, utc_now
@@ -32,7 +31,6 @@ from storage.files import FigureFiles
 
 if TYPE_CHECKING:
     from bot.fulltext.fetch import FullTextSource
-    from bot.fulltext.model import FullText
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,8 @@ async def open_core(
                 reviews = Reviewer(
                     storage.reviews,
                     llm,
-                    load_fulltext=_fulltext_loader(settings, source),
+                    # One fetch of a paper's full text serves its review and its figure.
+                    load_fulltext=figures.fulltext,
                     clock=clock,
                 )
                 paperboy = Paperboy(
@@ -120,24 +119,6 @@ async def open_core(
                     await llm.close()
     finally:
         source.close()
-
-
-def _fulltext_loader(
-    settings: Settings, source: ArxivSource
-) -> Callable[[Paper], Awaitable[FullText]]:
-    """Fetches full text for reviews over the source's arXiv session (its throttle), built on
-    first use so runs that never review do not load the HTML and PDF readers."""
-    fetcher: FullTextSource | None = None
-
-    async def load(paper: Paper) -> FullText:
-        nonlocal fetcher
-        if fetcher is None:
-            from bot.fulltext.fetch import FullTextSource
-
-            fetcher = FullTextSource.from_settings(settings, session=source.session)
-        return await fetcher.fetch(paper)
-
-    return load
 
 
 def _fulltext_source(settings: Settings, source: ArxivSource) -> FullTextSource:
