@@ -9,22 +9,22 @@ a compact "updated to vN" entry.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.errors import InvalidQuery
 from bot.models import Digest, DigestEntry, Paper, UpdateNote
-from bot.query import Query, TopicIndex, parse_query
+from bot.query import BatchMatcher, Query, parse_query
 from bot.query.cache import PreparedPapers
 from storage import Storage, StoredAnnouncement
 from storage.interfaces import DigestKey, NewDigest
 
 # Updates are one line each, but a topic that matches a flood of replacements still needs a cap.
 MAX_UPDATED_ENTRIES = 20
-# Topics parsed and indexed at once when a run matches in bulk: bounds the memory their
-# queries and index take (a few KiB a topic), while each group costs one pass over the papers.
+# Topics parsed and compiled at once when a run matches in bulk: bounds the memory their
+# queries, matcher and the window's `PaperBatch` take (a few KiB a topic), while each group
+# costs one pass over the papers.
 TOPICS_PER_MATCH = 8_000
 
 
@@ -80,7 +80,6 @@ class DigestBuilder:
     def __init__(self, storage: Storage, *, clock: Callable[[], datetime]) -> None:
         self._storage = storage
         self._clock = clock
-        self._prepared = PreparedPapers()
 
     async def latest(self, query: Query, *, audience: str, max_papers: int) -> Digest:
         """The digest for the newest listing, building and recording it on first request."""
@@ -110,7 +109,7 @@ class DigestBuilder:
 
     def run(self, latest: date) -> DigestRun:
         """A run of digests through the `latest` listing, sharing its matching state."""
-        return DigestRun(self._storage, self._prepared, latest, clock=self._clock)
+        return DigestRun(self._storage, latest, clock=self._clock)
 
     async def preview(self, query: Query, *, since: date, max_papers: int) -> Digest:
         """Every match announced on or after `since`, recording nothing as delivered."""
@@ -120,10 +119,8 @@ class DigestBuilder:
         announcements = await self._storage.papers.announcements_between(
             since - timedelta(days=1), latest
         )
-        ids = {
-            a.paper.id for a in announcements if query.matches_text(self._prepared.get(a.paper)[0])
-        }
-        new, _ = select_entries(query, announcements, ids, {}, self._prepared)
+        ids, in_title = _match_one(query, announcements, title_too=True)
+        new, _ = _split_entries(announcements, ids, {}, lambda paper: paper.id in in_title)
         return Digest(
             id=0,
             query=query.text,
@@ -146,11 +143,8 @@ class DigestBuilder:
         announcements = await self._storage.papers.announcements_between(
             latest - timedelta(days=days), latest
         )
-        ids = {
-            a.paper.id
-            for a in announcements
-            if a.type.is_candidate and query.matches_text(self._prepared.get(a.paper)[0])
-        }
+        candidates = [a for a in announcements if a.type.is_candidate]
+        ids, _ = _match_one(query, candidates, title_too=False)
         dates = [a.listing_date for a in announcements]
         return len(ids), min(dates, default=None), max(dates, default=None)
 
@@ -177,22 +171,15 @@ class DigestRun:
     topic's matches, computed once however many audiences share the topic. A caller that
     knows its topics up front (`DigestCycle.plan`) passes them to `expect` and then
     `match_expected`, which matches them in groups of `TOPICS_PER_MATCH` (their queries and
-    index live only while their group is matched); a topic `build` meets unmatched is matched
-    then. Matches are paper ids, which the run's papers already hold, so what the run keeps
-    per topic is a tuple of references.
+    matcher live only while their group is matched); a topic `build` meets unmatched is matched
+    then. Each group is matched by a `BatchMatcher` against its window's papers as one
+    `PaperBatch`, released once the group's matches are kept. Matches are paper ids, which the
+    run's papers already hold, so what the run keeps per topic is a tuple of references.
     """
 
-    def __init__(
-        self,
-        storage: Storage,
-        prepared: PreparedPapers,
-        latest: date,
-        *,
-        clock: Callable[[], datetime],
-    ) -> None:
+    def __init__(self, storage: Storage, latest: date, *, clock: Callable[[], datetime]) -> None:
         self.latest = latest
         self._storage = storage
-        self._prepared = prepared
         self._clock = clock
         self._windows: dict[date, _Window] = {}
         self._papers: dict[str, Paper] = {}
@@ -200,7 +187,6 @@ class DigestRun:
         self._invalid: set[int] = set()  # topics whose stored query no longer parses
         self._expected: dict[int, tuple[str, date]] = {}  # topic -> (query text, after)
         self._entries: dict[tuple[str, int | None], DigestEntry] = {}
-        self._forward = True
 
     def _after(self, through: date | None) -> date:
         # A topic's first digest covers the newest listing only, not the whole history.
@@ -319,31 +305,25 @@ class DigestRun:
             group = todo[start : start + TOPICS_PER_MATCH]
             after = group[-1][1][2]  # the earliest start in the group
             window = await self._window(after)
-            index: TopicIndex[int] = TopicIndex()
+            queries: dict[int, Query] = {}
             for topic_id, (text, query, _) in group:
                 try:
-                    index.add(topic_id, query or parse_query(text))
+                    queries[topic_id] = query or parse_query(text)
                 except InvalidQuery:
                     self._invalid.add(topic_id)
-            found: dict[int, list[str]] = defaultdict(list)
-            in_title: dict[int, list[str]] = defaultdict(list)
-            # The prepared-paper cache may hold fewer papers than a window: walking the window
-            # back and forth, each group starts with the papers the previous one prepared last.
-            order = window.order if self._forward else reversed(window.order)
-            self._forward = not self._forward
-            for paper_id in order:
-                whole, title_only = self._prepared.get(self._papers[paper_id])
-                topics_matched = index.match(whole)
-                if not topics_matched:
-                    continue
-                for topic_id in topics_matched:
-                    found[topic_id].append(paper_id)
-                for topic_id in index.match(title_only) & topics_matched:
-                    in_title[topic_id].append(paper_id)
-            for topic_id, _ in group:
-                if topic_id not in self._invalid:
-                    titled = set(in_title.get(topic_id, ()))
-                    self._matches[topic_id] = _order(window, found.get(topic_id, ()), titled)
+            if not queries:
+                continue
+            order = window.order
+            matcher = BatchMatcher(queries)
+            batch = matcher.prepare([self._papers[paper_id] for paper_id in order])
+            found = matcher.match(batch)
+            in_title = matcher.match(batch, title_only=True)
+            del batch, matcher  # only the matches outlive the group
+            for topic_id in queries:
+                hits = found.get(topic_id, ())
+                titled = {order[i] for i in in_title.get(topic_id, ()) if i in hits}
+                papers = [order[i] for i in hits]
+                self._matches[topic_id] = _order(window, papers, titled)
 
     async def _window(self, after: date) -> _Window:
         window = self._windows.get(after)
@@ -431,6 +411,22 @@ def _order(window: _Window, papers: Sequence[str], in_title: set[str]) -> _Match
     )
 
 
+def _match_one(
+    query: Query, announcements: Sequence[StoredAnnouncement], *, title_too: bool
+) -> tuple[set[str], set[str]]:
+    """The ids of the announced papers `query` matches, and (with `title_too`) of those it
+    matches on their title alone, by one `BatchMatcher` pass over the papers."""
+    papers = list({a.paper.id: a.paper for a in announcements}.values())
+    matcher = BatchMatcher({0: query})
+    batch = matcher.prepare(papers)
+    found = matcher.match(batch).get(0, set())
+    ids = {papers[i].id for i in found}
+    if not title_too or not found:
+        return ids, set()
+    titled = matcher.match(batch, title_only=True).get(0, set())
+    return ids, {papers[i].id for i in titled & found}
+
+
 def select_entries(
     query: Query,
     announcements: Sequence[StoredAnnouncement],
@@ -439,7 +435,24 @@ def select_entries(
     prepared: PreparedPapers,
 ) -> tuple[list[DigestEntry], list[DigestEntry]]:
     """Split the window's matching papers (`matched` ids) into new entries, ordered, and
-    update notes for papers this audience already had."""
+    update notes for papers this audience already had (one query at a time, each paper
+    prepared whole: the straightforward definition the batched paths are tested against)."""
+    return _split_entries(
+        announcements,
+        matched,
+        delivered,
+        lambda paper: query.matches_text(prepared.get(paper)[1]),
+    )
+
+
+def _split_entries(
+    announcements: Sequence[StoredAnnouncement],
+    matched: set[str],
+    delivered: dict[str, int],
+    in_title: Callable[[Paper], bool],
+) -> tuple[list[DigestEntry], list[DigestEntry]]:
+    """`select_entries`, with `in_title` saying whether a matching paper matches on its title
+    alone (those come first)."""
     by_paper: dict[str, list[StoredAnnouncement]] = {}
     for ann in announcements:
         if ann.paper.id in matched:
@@ -455,9 +468,8 @@ def select_entries(
                 updated.append(DigestEntry(paper, UpdateNote.UPDATED, previous_version=sent))
         elif any(a.type.is_candidate for a in anns):
             newest_listing = max(a.listing_date for a in anns)
-            _, title_only = prepared.get(paper)
             # Title matches first, then newest listing first, then by id for a stable order.
-            rank = (0 if query.matches_text(title_only) else 1, _desc(newest_listing), paper.id)
+            rank = (0 if in_title(paper) else 1, _desc(newest_listing), paper.id)
             new.append((rank, DigestEntry(paper, UpdateNote.NEW)))
     new.sort(key=lambda item: item[0])
     updated.sort(key=lambda e: e.paper.id)

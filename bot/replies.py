@@ -170,18 +170,21 @@ def subscribed(
     recent_from: date | None,
     recent_to: date | None,
     where: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> Rich:
     """The answer to a new subscription: how the query was understood, what it would have
-    matched lately, and when digests come."""
+    matched lately, and when digests come; then one line per query warning (`Query.warnings`,
+    in English: the query is followed as typed all the same)."""
     zh = is_zh(chat.language)
     span = recent_span(recent_from, recent_to, chat.language)
+    notes = "".join(f"\n⚠️ {warning}" for warning in warnings)
     if zh:
         target = f"（{where}）" if where else ""
         return rich(
             f"✅ 已订阅{target}（#{subscription.number}）：", bold(subscription.query),
             f"\n理解为：{description}\n在{span}中会匹配 ", bold(str(recent_matches)), " 篇论文。",
             f"\n\n摘要将于公布日{delivery_hint(chat)}送达；最新一期很快就到。",
-            "/settings 可修改时间和方式。",
+            "/settings 可修改时间和方式。", notes,
         )  # fmt: skip
     target = f" for {where}" if where else ""
     plural = "s" if recent_matches != 1 else ""
@@ -189,7 +192,7 @@ def subscribed(
         f"✅ Subscribed{target} (#{subscription.number}): ", bold(subscription.query),
         f"\nUnderstood as: {description}\nIt would have matched ", bold(str(recent_matches)),
         f" paper{plural} in {span}.\n\nDigests arrive {delivery_hint(chat)} on announcement "
-        "days; the latest one comes shortly. /settings changes when and how.",
+        "days; the latest one comes shortly. /settings changes when and how.", notes,
     )  # fmt: skip
 
 

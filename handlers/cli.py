@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     paper = sub.add_parser("paper", help="print one paper's card")
     paper.add_argument("id", help="arXiv id or URL: 2409.03605, arXiv:2409.03605v2, hep-th/9901001")
     paper.add_argument("--lang", help="summary language (en, zh, ja, de, ...)")
+    paper.add_argument(
+        "--full",
+        action="store_true",
+        help="add a structured review read from the paper itself (HTML, else PDF, else abstract)",
+    )
     return parser
 
 
@@ -154,9 +159,12 @@ async def _run_digest(settings: Settings, args: argparse.Namespace, clock: Clock
     async with open_core(settings, clock=clock) as core:
         app = core.paperboy
         try:
-            query_missing = app.unwatched_categories(parse_query(args.query))
+            query = parse_query(args.query)
+            query_missing = app.unwatched_categories(query)
         except UserError:
-            query_missing = []  # app.digest below reports it properly
+            query, query_missing = None, []  # app.digest below reports it properly
+        for warning in query.warnings if query is not None else ():
+            print(f"warning: {warning}", file=sys.stderr)  # the query is searched as typed
         if query_missing:
             log.warning(
                 "%s is outside PAPERBOY_CATEGORIES (%s): add it there to watch it",
@@ -206,7 +214,13 @@ async def _run_paper(settings: Settings, args: argparse.Namespace, clock: Clock)
     async with open_core(settings, clock=clock) as core:
         app = core.paperboy
         paper, summary = await app.paper(args.id, language=args.lang)
-    return render_paper(paper, summary)
+        if not args.full:
+            return render_paper(paper, summary)
+        from bot.reviews.render import review_text
+
+        language = summary.language
+        review = await core.reviews.review(paper, None, language)
+    return render_paper(paper, summary) + "\n" + review_text(review, language) + "\n"
 
 
 def _run_bot(settings: Settings, clock: Clock) -> int:

@@ -98,7 +98,7 @@ def test_a_lower_case_or_is_searched_as_typed_with_one_warning_line(
     fake: FakeArxiv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.announce(LISTING, new=talking_head_papers(LISTING))
-    code, out, err = run(capsys, "digest", '"talking head" or "lip sync"')
+    code, _, err = run(capsys, "digest", '"talking head" or "lip sync"')
     assert code == 0
     warnings = [line for line in err.splitlines() if "did you mean" in line]
     assert warnings == ['warning: "or" is searched as a word; did you mean OR?']

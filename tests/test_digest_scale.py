@@ -257,3 +257,48 @@ async def test_plan_costs_a_few_statements_per_page_of_chats(tmp_path: Path) -> 
             again = await core.cycle.plan()
             assert again.planned + again.skipped == 0 and len(statements) <= 2
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_preview_and_recent_count_equal_the_per_paper_reference(
+    tmp_path: Path, seed: int
+) -> None:
+    """`/subscribe`'s preview and count, batched, against each paper prepared and tested."""
+    rng = random.Random(seed)
+    async with await Storage.open(tmp_path / "preview.db") as storage:
+        known: dict[str, int] = {}
+        for day_number in range(5):
+            day = DAY1 + timedelta(days=day_number)
+            await _list_day([storage], day, rng, known, first=100 * day_number + 1)
+        latest = DAY1 + timedelta(days=4)
+        builder = DigestBuilder(storage, clock=lambda: _noon(latest))
+        prepared = PreparedPapers()
+        titled = 0
+        for text in (*TOPICS, "ti:alpha OR abs:beta", "alpha -ti:alpha", "zeta*"):
+            query = parse_query(text)
+            for since in (DAY1, DAY1 + timedelta(days=2), latest):
+                window = await storage.papers.announcements_between(
+                    since - timedelta(days=1), latest
+                )
+                ids = {a.paper.id for a in window if query.matches(a.paper)}
+                want, _ = select_entries(query, window, ids, {}, prepared)
+                got = await builder.preview(query, since=since, max_papers=100)
+                assert [(e.paper, e.kind) for e in got.entries] == [(e.paper, e.kind) for e in want]
+                assert got.total_matched == len(want)
+                titled += sum(
+                    1 for e in want if query.matches_text(prepared.get(e.paper)[1])
+                ) not in (0, len(want))  # the order of title matches was exercised
+            for days in (1, 3, 7):
+                window = await storage.papers.announcements_between(
+                    latest - timedelta(days=days), latest
+                )
+                count = len(
+                    {a.paper.id for a in window if a.type.is_candidate and query.matches(a.paper)}
+                )
+                dates = [a.listing_date for a in window]
+                assert await builder.count_recent(query, days=days) == (
+                    count,
+                    min(dates, default=None),
+                    max(dates, default=None),
+                )
+        assert titled > 3

@@ -160,6 +160,20 @@ async def test_a_rejected_token_and_an_unreachable_api(
 # --- Topics in a server channel -----------------------------------------------------------------
 
 
+async def test_subscribe_warns_of_a_lower_case_and_and_keeps_the_query(
+    bot: Running, fake: FakeDiscord
+) -> None:
+    s = Server(fake)
+    query = "talking and head"
+    answer = await ask(fake, "subscribe", {"query": query}, user=s.owner, channel=s.channel)
+    assert "Subscribed" in answer.text
+    assert '⚠️ "and" is searched as a word; did you mean AND?' in answer.text.splitlines()
+    listed = await ask(fake, "list", user=s.owner, channel=s.channel)
+    assert query in listed.text  # followed as typed
+    plain = await ask(fake, "subscribe", {"query": TOPIC}, user=s.owner, channel=s.channel)
+    assert "did you mean" not in plain.text
+
+
 async def test_subscribe_list_and_the_digest_in_a_channel(bot: Running, fake: FakeDiscord) -> None:
     s = Server(fake)
     answer = await ask(fake, "subscribe", {"query": TOPIC}, user=s.owner, channel=s.channel)

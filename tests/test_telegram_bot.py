@@ -86,6 +86,19 @@ async def test_subscribe_confirms_understanding_and_recent_count(
     assert "1. " + TOPIC in listing.text
 
 
+async def test_subscribe_warns_of_a_lower_case_or_and_keeps_the_query(
+    bot: Running, tg: FakeTelegram
+) -> None:
+    ada = tg.add_user("Ada")
+    [reply] = await say(tg, ada, ada, '/subscribe "talking head" or "lip sync"')
+    assert "Subscribed" in reply.text
+    assert reply.text.endswith('\n⚠️ "or" is searched as a word; did you mean OR?')
+    [listing] = await say(tg, ada, ada, "/list")
+    assert '1. "talking head" or "lip sync"' in listing.text  # followed as typed
+    [plain] = await say(tg, ada, ada, f"/subscribe {TOPIC}")
+    assert "did you mean" not in plain.text
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [

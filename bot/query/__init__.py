@@ -9,7 +9,7 @@ batch of papers at once; `bot.query.cache.PreparedPapers` keeps recently prepare
 from bot.query.batch import BatchMatcher, match_batch
 from bot.query.index import TopicIndex
 from bot.query.prepared import PreparedPaper, prepare
-from bot.query.query import Query, parse_query
+from bot.query.query import Query, parse_query, query_warnings
 
 __all__ = [
     "BatchMatcher",
@@ -19,4 +19,5 @@ __all__ = [
     "match_batch",
     "parse_query",
     "prepare",
+    "query_warnings",
 ]

@@ -1,10 +1,13 @@
 """`PreparedPapers`: a bounded, least-recently-used cache of prepared papers.
 
-Every topic of a digest cycle, and every `/subscribe` preview, looks at the same recent papers,
-so preparing each paper once and keeping it pays. The cache is bounded by design: it holds at
+Code that tests topics one paper at a time (`Query.matches_text`, `TopicIndex`) against the
+same recent papers over and over pays to prepare each paper once and keep it. (Digests and the
+`/subscribe` preview no longer do: `bot.digest` matches a window's papers as one
+`bot.query.batch.PaperBatch`; `bot.digest.select_entries`, the one-query reference its tests
+compare against, still takes this cache.) The cache is bounded by design: it holds at
 most `limit` papers and, when full, forgets the one used longest ago, instead of emptying
-itself all at once. A single pass over more papers than the limit (a long `/subscribe`
-preview) still misses on most of them, as any LRU does under such a scan.
+itself all at once. A single pass over more papers than the limit (a week of listings)
+still misses on most of them, as any LRU does under such a scan.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ Every syntax error raises `InvalidQuery` with the offset of the offending charac
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.errors import InvalidQuery
 from bot.query.categories import CategoryError, canonical_category
@@ -43,6 +44,11 @@ _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
 
 def parse(query: str) -> Node:
     """Parse and simplify `query`, or raise InvalidQuery."""
+    return parse_with_warnings(query)[0]
+
+
+def parse_with_warnings(query: str) -> tuple[Node, tuple[str, ...]]:
+    """`parse`, and what in the query probably does not say what was meant (`warnings`)."""
     if len(query) > MAX_LENGTH:
         raise InvalidQuery(
             f"the query is too long: {len(query)} characters (the limit is {MAX_LENGTH})",
@@ -67,7 +73,30 @@ def parse(query: str) -> Node:
     node = simplify(node)
     if not is_positive(node):
         raise InvalidQuery(_negative_problem(node), query, _negative_spot(node).pos)
-    return node
+    return node, warnings(tokens)
+
+
+# Operators people type in lower case out of habit; only the capitals are operators.
+_OPERATOR_WORDS = {"or": "OR", "and": "AND", "not": "NOT"}
+# Tokens that can end a term (before the word) and start one (after it).
+_ENDS_TERM = frozenset({Kind.WORD, Kind.PHRASE, Kind.RPAREN})
+_STARTS_TERM = frozenset({Kind.WORD, Kind.PHRASE, Kind.LPAREN, Kind.FIELD, Kind.NOT})
+
+
+def warnings(tokens: list[Token]) -> tuple[str, ...]:
+    """Warnings for a query's tokens that change nothing in its meaning: a bare ``or`` /
+    ``and`` / ``not`` in any case but capitals, between two terms and outside quotes, is
+    searched as a word, which is rarely what was meant ("did you mean OR?"). Each spelling
+    warns once, in the order first met. A word after a field prefix or a minus ("ti:or",
+    "-or") or at either end of the query or a group is plainly meant and does not warn."""
+    found: dict[str, None] = {}
+    for before, tok, after in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if tok.kind is not Kind.WORD or before.kind not in _ENDS_TERM:
+            continue
+        operator = _OPERATOR_WORDS.get(unicodedata.normalize("NFKC", tok.text).lower())
+        if operator is not None and after.kind in _STARTS_TERM:
+            found.setdefault(f'"{tok.text}" is searched as a word; did you mean {operator}?')
+    return tuple(found)
 
 
 class _Parser:

@@ -10,7 +10,7 @@ from bot.errors import InvalidQuery
 from bot.models import Paper
 from bot.query.evaluate import Matcher, compile_node
 from bot.query.nodes import Category, Node, positive_leaves
-from bot.query.parser import MAX_LENGTH, parse
+from bot.query.parser import MAX_LENGTH, parse_with_warnings
 from bot.query.prepared import PreparedPaper, prepare
 from bot.query.render import canonical, describe
 
@@ -21,11 +21,15 @@ class Query:
 
     `text` is what the user typed; `canonical` is a normalised spelling, equal for equal
     queries and parsed back by `parse_query` to an equal Query, fit for use as a storage key.
+    `warnings` says what in `text` probably does not mean what was intended (a lower-case
+    ``or`` between words is searched as a word: "did you mean OR?"); they change nothing in
+    the meaning and take no part in equality.
     """
 
     text: str
     root: Node
     canonical: str = dataclasses.field(init=False)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "canonical", canonical(self.root))
@@ -72,7 +76,8 @@ class Query:
 
 def parse_query(text: str) -> Query:
     """Parse a topic query; raise `bot.errors.InvalidQuery` saying what is wrong and where."""
-    query = Query(text, parse(text))
+    root, warnings = parse_with_warnings(text)
+    query = Query(text, root, warnings)
     if len(query.canonical) > MAX_LENGTH:
         # Rare (normalising can lengthen text, e.g. "ß" -> "ss"), but the canonical form must
         # stay within the limit for it to parse again.
@@ -80,3 +85,11 @@ def parse_query(text: str) -> Query:
             f"the query is too long once normalised (the limit is {MAX_LENGTH} characters)", text
         )
     return query
+
+
+def query_warnings(text: str) -> tuple[str, ...]:
+    """The `Query.warnings` of `text`, or none when it does not parse."""
+    try:
+        return parse_query(text).warnings
+    except InvalidQuery:
+        return ()

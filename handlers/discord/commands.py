@@ -25,6 +25,7 @@ from bot.chats import ChatRef
 from bot.core import Core
 from bot.errors import UserError
 from bot.models import Chat
+from bot.query import query_warnings
 from bot.rich import Rich, rich
 from handlers.discord.access import (
     Place,
@@ -33,6 +34,7 @@ from handlers.discord.access import (
     require_bot_can_post,
     require_manager,
 )
+from handlers.discord.figures import answer_with_figure
 from handlers.discord.markup import shorten
 from handlers.discord.render import render_paper_card, render_paper_details
 from handlers.discord.respond import answer, language_of, report_error
@@ -140,6 +142,7 @@ class Commands:
                 recent_matches=result.recent_matches,
                 recent_from=result.recent_from,
                 recent_to=result.recent_to,
+                warnings=query_warnings(query),
             )
         await answer(interaction, rich(text, note), ephemeral=False)
 
@@ -251,7 +254,7 @@ class Commands:
             return
         found, summary = await self._core.paperboy.paper(paper_id, language=language)
         card = render_paper_card(found, summary, language=language)
-        await answer(interaction, card, ephemeral=False)
+        await answer_with_figure(interaction, self._core, found, card, ephemeral=False)
 
     async def digest(self, interaction: discord.Interaction[Any]) -> None:
         place, chat, note = await self._enter(interaction)
@@ -287,6 +290,6 @@ class Commands:
             language = known.language if known else language
             found, summary = await self._core.paperboy.paper(paper_id, language=language)
             details = render_paper_details(found, summary, language=language)
-            await answer(interaction, details, ephemeral=True)
+            await answer_with_figure(interaction, self._core, found, details, ephemeral=True)
         except Exception as exc:  # a button has no command tree to catch for it
             await report_error(interaction, exc, language=language)

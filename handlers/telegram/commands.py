@@ -29,6 +29,7 @@ from bot.chat_settings import (
 from bot.chats import ChatRef
 from bot.errors import UserError
 from bot.models import Chat
+from bot.query import query_warnings
 from bot.replies import Syntax
 from bot.rich import Rich
 from handlers.telegram.access import (
@@ -40,6 +41,7 @@ from handlers.telegram.access import (
 )
 from handlers.telegram.context import PaperboyContext, chat_key
 from handlers.telegram.delivery import NO_PREVIEW, send_message
+from handlers.telegram.figures import send_first_figure
 from handlers.telegram.markup import to_messages
 from handlers.telegram.render import (
     parse_details_callback,
@@ -226,6 +228,7 @@ async def subscribe(update: Update, context: PaperboyContext) -> None:
             recent_from=result.recent_from,
             recent_to=result.recent_to,
             where=_where(target),
+            warnings=query_warnings(text),
         )
     await reply_rich(message, answer)
 
@@ -347,7 +350,8 @@ async def settings(update: Update, context: PaperboyContext) -> None:
 
 
 async def paper(update: Update, context: PaperboyContext) -> None:
-    """/paper <id> — a paper's card, with PDF, code and details one tap away."""
+    """/paper <id> — a paper's card (after its first figure), with PDF, code and details one
+    tap away."""
     message = update.effective_message
     assert message is not None
     target, args = await target_of(update, context, change=False)
@@ -357,6 +361,9 @@ async def paper(update: Update, context: PaperboyContext) -> None:
     await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     found, summary = await context.core.paperboy.paper(" ".join(args), language=target.language)
     card = render_paper_card(found, summary, language=target.language)
+    await send_first_figure(
+        context.bot, message.chat.id, context.core, found, language=target.language
+    )
     await reply(message, card.text, to_reply_markup(card.buttons))
 
 
@@ -413,6 +420,7 @@ async def on_button(update: Update, context: PaperboyContext) -> None:
         to = query.from_user.id
         if query.message is not None and query.message.chat.type == ChatType.PRIVATE:
             to = query.message.chat.id
+        await send_first_figure(context.bot, to, core, found, language=chat_language)
         await send_message(context.bot, to, details)
         return
     parts = data.split("|")
