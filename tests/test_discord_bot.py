@@ -32,6 +32,7 @@ from tests.fakes.discord_server import (
     FakeUser,
     Perm,
 )
+from tests.fakes.fulltext_data import latexml_page
 from tests.fakes.llm_server import FakeLLMServer, slow
 from tests.pipeline_data import FakeClock, distractor_papers
 from tests.telegram_harness import LISTING, announce_talking_heads, listing_clock
@@ -412,6 +413,44 @@ async def test_paper_lookups_and_mistakes(
     assert "no paper" in unknown.text and unknown.ephemeral is False  # after a public deferral
     malformed = await ask(fake, "paper", {"id": "<script>**x**"}, user=ada)
     assert "not an arXiv identifier" in malformed.text
+
+
+async def test_full_review_by_option_and_by_button(
+    bot: Running, fake: FakeDiscord, arxiv: FakeArxiv
+) -> None:
+    paper = announce_talking_heads(arxiv)[0]
+    arxiv.add_html(f"{paper.id}v1", latexml_page(f"{paper.id}v1"))
+    ada = fake.add_user("Ada")
+    card = await ask(fake, "paper", {"id": paper.id, "full": True}, user=ada)
+    assert "EmoTalk3D" in card.text
+
+    def reviewed(interaction: Any) -> bool:
+        return any("Source" in m.content for m in interaction.followups)
+
+    await fake.wait_until_async(lambda: reviewed(card.interaction), timeout=10)
+    review = "\n".join(m.content for m in card.interaction.followups)
+    assert "Affiliations" in review and "HTML" in review
+    assert all(len(m.content) <= 2000 for m in card.interaction.followups)
+    # Details, then "Full review": only the person who clicked sees it.
+    s = Server(fake)
+    shown = await ask(fake, "paper", {"id": paper.id}, user=s.member, channel=s.channel)
+    details_id = next(
+        c["custom_id"] for row in shown.components for c in row["components"]
+        if c.get("custom_id", "").startswith("pb:details:")
+    )  # fmt: skip
+    assert shown.interaction.original is not None
+    details = await answer_of(
+        fake, fake.click(shown.interaction.original, details_id, user=s.owner)
+    )
+    assert details.ephemeral
+    review_id = next(
+        c["custom_id"] for row in details.components for c in row["components"]
+        if c.get("custom_id", "").startswith("pb:review:")
+    )  # fmt: skip
+    assert details.interaction.original is not None
+    clicked = fake.click(details.interaction.original, review_id, user=s.owner)
+    first = await answer_of(fake, clicked)
+    assert first.ephemeral and ("Source" in first.text or "Title" in first.text)
 
 
 async def test_details_button_works_after_a_restart(

@@ -295,7 +295,9 @@ def test_paper_card_and_details() -> None:
     text = details.embeds[0].description or ""
     assert "**Abstract:** We present" in text and "**Comment:** Accepted at CVPR" in text
     assert "**Links:**" in text and "Eun-ji Park" in text
-    assert all(b.url for b in details.rows[0])  # no Details button on the details
+    # No Details button on the details; links, then the full review one click away.
+    assert [b.label for b in details.rows[0]] == ["PDF", "Code", "Full review"]
+    assert details.rows[0][-1].custom_id == "pb:review:" + paper.id
 
 
 def test_details_custom_ids_round_trip_and_refuse_other_ids() -> None:

@@ -13,7 +13,9 @@ import pytest
 
 from bot.chats import ChatRef
 from bot.models import Chat
+from bot.reviews.quota import REVIEWS_PER_HOUR
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.fulltext_data import latexml_page
 from tests.fakes.telegram_server import FakeTelegram, Fault, FloodLimits
 from tests.pipeline_data import FakeClock, distractor_papers
 from tests.telegram_harness import (
@@ -170,6 +172,45 @@ async def test_paper_lookup(bot: Running, tg: FakeTelegram, arxiv: FakeArxiv) ->
     assert "not an arXiv identifier" in malformed.text
     [empty] = await say(tg, ada, ada, "/paper")
     assert "2409.03605" in empty.text
+
+
+async def test_full_reviews_by_command_and_by_button(
+    bot: Running, tg: FakeTelegram, arxiv: FakeArxiv
+) -> None:
+    heads = announce_talking_heads(arxiv)
+    paper = heads[0]
+    arxiv.add_html(f"{paper.id}v1", latexml_page(f"{paper.id}v1"))
+    ada = tg.add_user("Ada")
+    replies = await say(tg, ada, ada, f"/paper {paper.id} full", replies=2)
+    card, review = replies[0], texts(replies[1:])
+    assert "EmoTalk3D" in card.text
+    assert "Source" in review and "HTML" in review and "Affiliations" in review
+    assert all(len(m.text) <= 4096 for m in replies)
+    # From a group: Details, then "Full review", both sent privately to whoever tapped.
+    group = tg.add_group("Lab", members=[ada])
+    [card] = await say(tg, group, ada, f"/paper {paper.id}")
+    before = len(tg.sent_messages(ada))
+    tg.press_button(card, ada, next(d for d in card.callback_data if d.startswith("d|")))
+    [details] = (await tg.wait_for_messages_async(ada, before + 1, timeout=10))[before:]
+    assert any(d.startswith("r|") for d in details.callback_data)
+    tg.press_button(details, ada, next(d for d in details.callback_data if d.startswith("r|")))
+    sent = await tg.wait_for_messages_async(ada, before + 2, timeout=10)
+    assert "Source" in texts(sent[before + 1 :])
+    assert tg.sent_messages(group) == [card]  # nothing of it in the group
+
+
+async def test_full_reviews_are_limited_per_chat_and_hour(
+    bot: Running, tg: FakeTelegram, arxiv: FakeArxiv, clock: FakeClock
+) -> None:
+    paper = announce_talking_heads(arxiv)[0]
+    ada = tg.add_user("Ada")
+    for _ in range(REVIEWS_PER_HOUR):
+        bot.core.review_quota.take(f"telegram:{ada.id}")
+    [refused] = await say(tg, ada, ada, f"/paper {paper.id} full")
+    assert "limited to" in refused.text and "an hour" in refused.text
+    clock.advance(hours=1, minutes=1)
+    answers = await say(tg, ada, ada, f"/paper {paper.id} full", replies=2)
+    assert "limited to" not in texts(answers)
 
 
 async def test_settings_by_button_and_by_text(bot: Running, tg: FakeTelegram) -> None:

@@ -652,7 +652,9 @@ def test_paper_details_content() -> None:
     )
     details = render_paper_details(paper, make_summary(SummarySource.EXTRACTIVE), language="en")
     assert_sendable(details)
-    assert details.buttons == ()
+    # The full review is one tap away (sent privately, like the details themselves).
+    [[review]] = details.buttons
+    assert review.callback_data == "r|" + paper.id and "Full review" in review.text
     text = details.text
     assert f"<blockquote expandable>{escape(ABSTRACT)}</blockquote>" in text
     assert "<b>Comment</b>: 12 pages, CVPR 2026 &amp; more" in text

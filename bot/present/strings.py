@@ -54,6 +54,7 @@ class Strings:
     journal_ref: str
     links: str
     more_details: str
+    full_review: str
     continued: str  # "{topic}"
     no_new_papers: str  # "{date}" is filled in
     no_listing: str
@@ -89,6 +90,7 @@ EN = Strings(
     journal_ref="Journal ref",
     links="Links",
     more_details="More details",
+    full_review="Full review",
     continued="{topic} (continued)",
     no_new_papers="No new papers in the arXiv listing of {date}.",
     no_listing="No new papers: no arXiv listing has been received yet.",
@@ -144,6 +146,7 @@ ZH = Strings(
     journal_ref="期刊引用",
     links="链接",
     more_details="更多详情",
+    full_review="完整评述",
     continued="{topic}（续）",
     no_new_papers="{date}的 arXiv 列表中暂无新论文。",
     no_listing="暂无新论文：尚未收到任何 arXiv 列表。",

@@ -30,7 +30,7 @@ from bot.core import Core
 from bot.delivery import Channel
 from bot.frontend import PlatformUnreachable, StartupError, TokenRejected
 from handlers.discord.access import PLATFORM, can_post, channel_id_of
-from handlers.discord.buttons import DetailsButton
+from handlers.discord.buttons import DetailsButton, ReviewButton
 from handlers.discord.commands import Commands
 from handlers.discord.delivery import discord_channel
 from handlers.discord.messages import OutMessage
@@ -79,7 +79,7 @@ class PaperboyClient(discord.Client):
     async def setup_hook(self) -> None:
         # Matched on every component interaction, so buttons on messages sent by an earlier
         # process still work.
-        self.add_dynamic_items(DetailsButton)
+        self.add_dynamic_items(DetailsButton, ReviewButton)
         await self.tree.set_translator(ChineseTranslator())
 
     # -- regaining access ------------------------------------------------------------------

@@ -38,6 +38,7 @@ from handlers.discord.figures import answer_with_figure
 from handlers.discord.markup import shorten
 from handlers.discord.render import render_paper_card, render_paper_details
 from handlers.discord.respond import answer, language_of, report_error
+from handlers.discord.review import render_review
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,9 @@ class Commands:
 
     # -- papers and digests ----------------------------------------------------------------
 
-    async def paper(self, interaction: discord.Interaction[Any], paper_id: str) -> None:
+    async def paper(
+        self, interaction: discord.Interaction[Any], paper_id: str, *, full: bool = False
+    ) -> None:
         # The summary may take an LLM call: acknowledge now, answer when it is ready.
         await interaction.response.defer(thinking=True)
         chat = await self._chat_if_any(interaction)
@@ -252,9 +255,32 @@ class Commands:
         if not paper_id.strip():
             await answer(interaction, replies.need_paper_id(language, SYNTAX), ephemeral=True)
             return
+        if full:
+            self._core.review_quota.take(place_of(interaction).key)
         found, summary = await self._core.paperboy.paper(paper_id, language=language)
         card = render_paper_card(found, summary, language=language)
         await answer_with_figure(interaction, self._core, found, card, ephemeral=False)
+        if full:
+            review = await self._core.reviews.review(found, None, language)
+            for message in render_review(review, language=language):
+                await answer(interaction, message, ephemeral=False)
+
+    async def show_review(self, interaction: discord.Interaction[Any], paper_id: str) -> None:
+        """The "Full review" button: the review, shown only to whoever clicked; the hourly
+        quota counts against the channel (or DM) the button was in."""
+        language = language_of(interaction)
+        try:
+            place = place_of(interaction)
+            self._core.review_quota.take(place.key)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            known = await self._core.chats.get(place.key)
+            language = known.language if known else language
+            found = await self._core.paperboy.lookup(paper_id)
+            review = await self._core.reviews.review(found, None, language)
+            for message in render_review(review, language=language):
+                await answer(interaction, message, ephemeral=True)
+        except Exception as exc:  # a button has no command tree to catch for it
+            await report_error(interaction, exc, language=language)
 
     async def digest(self, interaction: discord.Interaction[Any]) -> None:
         place, chat, note = await self._enter(interaction)

@@ -22,8 +22,9 @@ from bot.present import (
     digest_view,
     paper_card,
     paper_details,
+    strings_for,
 )
-from handlers.discord.buttons import details_custom_id
+from handlers.discord.buttons import details_custom_id, review_custom_id
 from handlers.discord.markup import escape, fit_escaped, fit_markdown, length, link, url
 from handlers.discord.messages import (
     MAX_DESCRIPTION,
@@ -257,4 +258,8 @@ def render_paper_details(paper: Paper, summary: Summary | None, *, language: str
     buttons = [Button(view.pdf.label, url=view.pdf.url)]
     if view.code is not None and len(view.code.url) <= _URL:
         buttons.append(Button(view.code.label, url=view.code.url))
+    review_id = review_custom_id(view.details_id) if view.details_id else None
+    if review_id is not None:  # a full review, one click away
+        label = strings_for(language).full_review
+        buttons.append(Button(label, custom_id=review_id, emoji="📖"))
     return OutMessage(embeds=(embed,), rows=(tuple(buttons),))

@@ -89,11 +89,13 @@ def build_commands(handlers: Commands) -> list[app_commands.Command[Any, Any, An
     @app_commands.rename(paper_id="id")
     @app_commands.describe(
         paper_id=_("arXiv id or link, e.g. 2409.03605", zh="arXiv 编号或链接，例如 2409.03605"),
-        full=_("Show the full review (coming soon)", zh="显示完整评述（即将推出）"),
+        full=_(
+            "Add a structured review read from the paper itself",
+            zh="附上根据论文全文撰写的结构化评述",
+        ),
     )
     async def paper(interaction: Interaction, paper_id: str, full: bool = False) -> None:
-        # `full` is accepted now so the command's shape does not change when full reviews land.
-        await handlers.paper(interaction, paper_id)
+        await handlers.paper(interaction, paper_id, full=full)
 
     @app_commands.command(name="digest", description=_describe("digest"))
     @app_commands.default_permissions(manage_channels=True)

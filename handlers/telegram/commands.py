@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot import replies
 from bot.chat_settings import (
@@ -44,11 +44,14 @@ from handlers.telegram.delivery import NO_PREVIEW, send_message
 from handlers.telegram.figures import send_first_figure
 from handlers.telegram.markup import to_messages
 from handlers.telegram.render import (
+    OutMessage,
     parse_details_callback,
+    parse_review_callback,
     render_paper_card,
     render_paper_details,
     to_reply_markup,
 )
+from handlers.telegram.review import render_review
 
 SYNTAX = Syntax(
     subscribe_example='/subscribe "talking head" OR "lip sync"',
@@ -358,13 +361,22 @@ async def paper(update: Update, context: PaperboyContext) -> None:
     if not args:
         await reply_rich(message, replies.need_paper_id(target.language, SYNTAX))
         return
+    full = len(args) > 1 and args[-1].casefold() in {"full", "完整"}
+    id_text = " ".join(args[:-1] if full else args)
+    if full:
+        context.core.review_quota.take(target.key)  # before any work: a clear "not now"
     await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-    found, summary = await context.core.paperboy.paper(" ".join(args), language=target.language)
+    found, summary = await context.core.paperboy.paper(id_text, language=target.language)
     card = render_paper_card(found, summary, language=target.language)
     await send_first_figure(
         context.bot, message.chat.id, context.core, found, language=target.language
     )
     await reply(message, card.text, to_reply_markup(card.buttons))
+    if full:
+        await context.bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        review = await context.core.reviews.review(found, None, target.language)
+        for html in render_review(review, language=target.language):
+            await reply(message, html)
 
 
 async def digest_now(update: Update, context: PaperboyContext) -> None:
@@ -400,12 +412,46 @@ async def digest_now(update: Update, context: PaperboyContext) -> None:
 # -- buttons --------------------------------------------------------------------------------
 
 
+async def _send_review(query: CallbackQuery, context: PaperboyContext, paper_id: str) -> None:
+    """The "Full review" button: the review goes to whoever tapped, privately, like details;
+    the hourly quota counts against the chat the button was in."""
+    core = context.core
+    where = query.message.chat.id if query.message is not None else query.from_user.id
+    language = "en"
+    known = await core.chats.get(chat_key(where))
+    if known is not None:
+        language = known.language
+    try:
+        # Can we write to this person at all? Asked before the (slow, paid) review is made.
+        await context.bot.send_chat_action(query.from_user.id, ChatAction.TYPING)
+    except (Forbidden, BadRequest):
+        await query.answer(
+            "I can't write to you privately yet: open a chat with me, press Start, then tap again.",
+            show_alert=True,
+        )
+        return
+    try:
+        core.review_quota.take(chat_key(where))
+    except UserError as exc:
+        await query.answer(str(exc)[:190], show_alert=True)
+        return
+    await query.answer()
+    found = await core.paperboy.lookup(paper_id)
+    review = await core.reviews.review(found, None, language)
+    for html in render_review(review, language=language):
+        await send_message(context.bot, query.from_user.id, OutMessage(html))
+
+
 async def on_button(update: Update, context: PaperboyContext) -> None:
     """Inline buttons: paper details, unsubscribe, settings."""
     query = update.callback_query
     assert query is not None
     data = query.data or ""
     core = context.core
+    review_id = parse_review_callback(data)
+    if review_id is not None:
+        await _send_review(query, context, review_id)
+        return
     paper_id = parse_details_callback(data)
     if paper_id is not None:
         await query.answer()

@@ -75,10 +75,12 @@ __all__ = [
     "entity_count",
     "escape",
     "parse_details_callback",
+    "parse_review_callback",
     "render_digest",
     "render_empty_digest",
     "render_paper_card",
     "render_paper_details",
+    "review_callback",
     "to_reply_markup",
     "utf16_length",
     "visible_length",
@@ -157,6 +159,22 @@ def details_callback(paper_id: str) -> str:
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data longer than {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
+
+
+_REVIEW_PREFIX = "r|"
+
+
+def review_callback(paper_id: str) -> str:
+    """Callback data for "send the full review of paper `paper_id`" (≤ 64 bytes)."""
+    return _REVIEW_PREFIX + details_callback(paper_id).removeprefix(_CALLBACK_PREFIX)
+
+
+def parse_review_callback(data: str) -> str | None:
+    """The paper id in data made by `review_callback`; None for anything else."""
+    if not data.startswith(_REVIEW_PREFIX):
+        return None
+    paper_id = data[len(_REVIEW_PREFIX) :]
+    return paper_id if is_arxiv_id(paper_id) else None
 
 
 def parse_details_callback(data: str) -> str | None:
@@ -434,4 +452,8 @@ def render_paper_details(paper: Paper, summary: Summary | None, *, language: str
     if links:
         lines.append(Line([f"\n<b>{escape(labels.links)}</b>"], optional=True))
         lines += [_link_line(link, labels) for link in links]
-    return OutMessage(fit(lines))
+    rows: tuple[tuple[Button, ...], ...] = ()
+    if view.details_id is not None:  # a full review, one tap away
+        label = f"📖 {strings_for(language).full_review}"
+        rows = ((Button(label, callback_data=review_callback(view.details_id)),),)
+    return OutMessage(fit(lines), rows)
