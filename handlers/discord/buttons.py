@@ -9,7 +9,7 @@ working across restarts without remembering anything.
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import discord
 from discord import ui
@@ -42,16 +42,21 @@ def details_custom_id(paper_id: str) -> str | None:
     return custom_id
 
 
-class DetailsButton(ui.DynamicItem[ui.Button[ui.View]], template=_DETAILS_RE):
-    """Shows one paper's details to whoever clicked, privately."""
+class _PaperButton(ui.DynamicItem[ui.Button[ui.View]], template=r"(?!)"):
+    """A button about one paper that comes back to the bot. Subclasses give the template (the
+    base matches nothing), the custom_id prefix, the emoji and what a click does."""
 
-    def __init__(self, paper_id: str, label: str = "Details") -> None:
+    prefix: ClassVar[str]
+    emoji: ClassVar[str]
+    default_label: ClassVar[str]
+
+    def __init__(self, paper_id: str, label: str | None = None) -> None:
         super().__init__(
             ui.Button(
-                label=label,
+                label=label or self.default_label,
                 style=discord.ButtonStyle.secondary,
-                custom_id=DETAILS_PREFIX + paper_id,
-                emoji="ℹ️",
+                custom_id=self.prefix + paper_id,
+                emoji=self.emoji,
             )
         )
         self.paper_id = paper_id
@@ -63,13 +68,27 @@ class DetailsButton(ui.DynamicItem[ui.Button[ui.View]], template=_DETAILS_RE):
         item: ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> DetailsButton:
+    ) -> Self:
         return cls(match["id"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         handler = getattr(interaction.client, "buttons", None)
         if isinstance(handler, ButtonHandler):
-            await handler.show_details(interaction, self.paper_id)
+            await self.clicked(handler, interaction)
+
+    async def clicked(self, handler: ButtonHandler, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
+
+
+class DetailsButton(_PaperButton, template=_DETAILS_RE):
+    """Shows one paper's details to whoever clicked, privately."""
+
+    prefix = DETAILS_PREFIX
+    emoji = "ℹ️"
+    default_label = "Details"
+
+    async def clicked(self, handler: ButtonHandler, interaction: discord.Interaction[Any]) -> None:
+        await handler.show_details(interaction, self.paper_id)
 
 
 def review_custom_id(paper_id: str) -> str | None:
@@ -80,34 +99,15 @@ def review_custom_id(paper_id: str) -> str | None:
     return custom_id
 
 
-class ReviewButton(ui.DynamicItem[ui.Button[ui.View]], template=_REVIEW_RE):
+class ReviewButton(_PaperButton, template=_REVIEW_RE):
     """Shows one paper's full review to whoever clicked, privately (persistent like Details)."""
 
-    def __init__(self, paper_id: str, label: str = "Full review") -> None:
-        super().__init__(
-            ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=REVIEW_PREFIX + paper_id,
-                emoji="📖",
-            )
-        )
-        self.paper_id = paper_id
+    prefix = REVIEW_PREFIX
+    emoji = "📖"
+    default_label = "Full review"
 
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ReviewButton:
-        return cls(match["id"])
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler = getattr(interaction.client, "buttons", None)
-        if isinstance(handler, ButtonHandler):
-            await handler.show_review(interaction, self.paper_id)
+    async def clicked(self, handler: ButtonHandler, interaction: discord.Interaction[Any]) -> None:
+        await handler.show_review(interaction, self.paper_id)
 
 
 def view_of(rows: Rows) -> ui.View:
