@@ -2,7 +2,7 @@
 
 `Storage` opens the database and exposes its stores, each typed by its interface (Protocol)
 from `storage.interfaces`: `PaperStore`, `DigestStore`, `ChatStore`, `Outbox`, `SummaryStore`,
-`ReviewStore`, `UsageStore`.
+`ReviewStore`, `UsageStore`, `StatsStore`.
 """
 
 from storage.db import DatabaseUnusable, Storage
@@ -15,6 +15,8 @@ from storage.interfaces import (
     Outbox,
     PaperStore,
     ReviewStore,
+    Stats,
+    StatsStore,
     StoredAnnouncement,
     SummaryStore,
     UsageStore,
@@ -30,6 +32,8 @@ __all__ = [
     "Outbox",
     "PaperStore",
     "ReviewStore",
+    "Stats",
+    "StatsStore",
     "Storage",
     "StoredAnnouncement",
     "SummaryStore",

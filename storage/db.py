@@ -2,8 +2,8 @@
 
 `Storage` owns the connection and the schema (open, migrate, close); the data is reached
 through its stores, each behind an interface of `storage.interfaces`: `papers`, `digests`,
-`chats`, `outbox`, `summaries`, `reviews` and `usage`. Their methods are named for what the
-core needs and take and return the value objects of `bot.models` (and `bot.reviews.model`).
+`chats`, `outbox`, `summaries`, `reviews`, `usage` and `stats`. Their methods are named for what
+the core needs and take and return the value objects of `bot.models` (and `bot.reviews.model`).
 One connection per process (aiosqlite serialises it on its worker thread) in WAL mode with a
 busy timeout, so a second process such as a CLI run next to the bot waits instead of failing
 with "database is locked".
@@ -28,6 +28,7 @@ from storage.interfaces import (
     Outbox,
     PaperStore,
     ReviewStore,
+    StatsStore,
     SummaryStore,
     UsageStore,
 )
@@ -36,6 +37,7 @@ from storage.outbox import SqliteOutbox
 from storage.papers import SqlitePaperStore
 from storage.reviews import SqliteReviewStore
 from storage.spacing import SqliteRequestSpacing
+from storage.stats import SqliteStatsStore
 from storage.summaries import SqliteSummaryStore
 from storage.usage import SqliteUsageStore
 
@@ -81,7 +83,7 @@ def _prepare_directory(path: Path) -> Path:
 class Storage:
     """All database access. Open with `async with await Storage.open(path)`, then use the
     stores: `storage.papers`, `.digests`, `.chats`, `.outbox`, `.summaries`, `.reviews`,
-    `.usage`."""
+    `.usage`, `.stats`."""
 
     papers: PaperStore
     digests: DigestStore
@@ -90,6 +92,7 @@ class Storage:
     summaries: SummaryStore
     reviews: ReviewStore
     usage: UsageStore
+    stats: StatsStore
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -101,6 +104,7 @@ class Storage:
         self.summaries = SqliteSummaryStore(conn)
         self.reviews = SqliteReviewStore(conn)
         self.usage = SqliteUsageStore(conn)
+        self.stats = SqliteStatsStore(conn)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 `PaperStore` (papers, announcements, feed state), `DigestStore` (topics and digests),
 `ChatStore` (chats, their settings and subscriptions), `Outbox` (deliveries of digests to
-chats), `SummaryStore` (the summary cache), `ReviewStore` (the review cache) and `UsageStore`
-(LLM tokens spent per UTC day). `storage.Storage` provides one of each on a shared SQLite
+chats), `SummaryStore` (the summary cache), `ReviewStore` (the review cache), `UsageStore`
+(LLM tokens spent per UTC day) and `StatsStore` (counts of all of it, for `paperboy stats`).
+`storage.Storage` provides one of each on a shared SQLite
 connection; tests/test_storage_contract.py is the contract every backend passes.
 """
 
@@ -38,12 +39,18 @@ __all__ = [
     "DigestKey",
     "DigestStore",
     "NewDigest",
+    "OriginCounts",
     "Outbox",
+    "OutboxCounts",
     "PaperStore",
+    "PlatformCounts",
     "ReviewStore",
+    "Stats",
+    "StatsStore",
     "StoredAnnouncement",
     "SummaryStore",
     "UsageStore",
+    "UsageTotals",
 ]
 
 
@@ -385,4 +392,87 @@ class UsageStore(Protocol):
 
     async def usage_on(self, day: date) -> DailyUsage:
         """`day`'s totals (zeros for a day without calls)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OriginCounts:
+    """Cached summaries or reviews, by who wrote them: the LLM, or extracted from the paper."""
+
+    llm: int = 0
+    extractive: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.llm + self.extractive
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCounts:
+    """One chat platform's chats (by pause state) and what they follow."""
+
+    platform: str  # the chat keys' prefix: telegram, discord
+    chats: int = 0
+    paused: int = 0  # chats paused by a person (/pause)
+    suspended: int = 0  # chats paused by delivery (access lost), resumed when it comes back
+    subscriptions: int = 0
+    topics: int = 0  # distinct topics the platform's chats follow
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    """LLM tokens and calls over the UTC days `since`..`through` (both included)."""
+
+    since: date
+    through: date
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """Outbox rows by status, pending ones split by the state of the chat they are for."""
+
+    sent: int = 0
+    queued: int = 0  # pending, for chats not paused: will go out
+    paused: int = 0  # pending, for chats paused by a person: kept until /resume
+    suspended: int = 0  # pending, for chats suspended by delivery: kept until access is back
+    skipped: int = 0  # empty digests nobody asked for
+    failed: int = 0  # given up for good
+
+    @property
+    def pending(self) -> int:
+        return self.queued + self.paused + self.suspended
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What the database holds, counted from its rows (`paperboy stats`)."""
+
+    today: date  # the UTC day "today" refers to
+    papers: int  # every paper stored: announced in a listing (matched or not) or looked up
+    papers_announced: int  # of those, the papers some stored listing announced
+    announcement_days: int  # distinct listing dates with at least one announcement stored
+    first_listing: date | None
+    last_listing: date | None
+    topics: int  # every topic stored (command-line digests included)
+    topics_followed: int  # distinct topics with a chat subscription, on any platform
+    platforms: tuple[PlatformCounts, ...]  # platforms that have chats, by name
+    summaries: OriginCounts
+    reviews: OriginCounts
+    llm_today: UsageTotals
+    llm_last_7_days: UsageTotals  # today and the 6 days before
+    deliveries: OutboxCounts
+
+
+class StatsStore(Protocol):
+    """Counts over every table, in a few set-based statements (no row is loaded)."""
+
+    async def counts(self, today: date) -> Stats:
+        """The database's figures; LLM usage for the UTC day `today` and the 7 days to it."""
         ...

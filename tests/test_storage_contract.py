@@ -36,6 +36,7 @@ from storage import (
     Outbox,
     PaperStore,
     ReviewStore,
+    StatsStore,
     Storage,
     SummaryStore,
     UsageStore,
@@ -72,6 +73,7 @@ class Stores:
     summaries: SummaryStore
     reviews: ReviewStore
     usage: UsageStore
+    stats: StatsStore
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,7 +82,7 @@ async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         async with await Storage.open(tmp_path / "contract.db") as storage:
             yield Stores(
                 storage.papers, storage.digests, storage.chats, storage.outbox, storage.summaries,
-                storage.reviews, storage.usage,
+                storage.reviews, storage.usage, storage.stats,
             )  # fmt: skip
     else:  # pragma: no cover - a new backend must be opened here
         raise AssertionError(f"unknown backend {request.param}")
@@ -813,3 +815,52 @@ async def test_usage_adds_up_per_day(stores: Stores) -> None:
     assert await stores.usage.usage_on(DAY + timedelta(days=1)) == DailyUsage(
         DAY + timedelta(days=1)
     )
+
+
+# -- counts ---------------------------------------------------------------------------------
+
+
+async def test_stats_count_every_table(stores: Stores) -> None:
+    from storage.interfaces import OriginCounts, OutboxCounts, PlatformCounts, UsageTotals
+
+    empty = await stores.stats.counts(DAY)
+    assert (empty.papers, empty.announcement_days, empty.first_listing, empty.platforms) == (
+        0, 0, None, (),
+    )  # fmt: skip
+    assert empty.deliveries == OutboxCounts() and empty.summaries == OriginCounts()
+    assert empty.llm_last_7_days == UsageTotals(DAY - timedelta(days=6), DAY)
+
+    await stores.papers.upsert_papers([make_paper("a"), make_paper("b"), make_paper("c")], now=NOW)
+    await stores.papers.record_announcements(
+        [("a", 1, DAY - timedelta(days=1), AnnounceType.NEW), ("b", 1, DAY, AnnounceType.NEW)],
+        group="cs", source="rss",
+    )  # fmt: skip
+    for key in ("t:1", "t:2", "d:1"):
+        await new_chat(stores, key)
+    await subscribe(stores, "t:1", "x")
+    await subscribe(stores, "t:2", "x")
+    await subscribe(stores, "d:1", "y")
+    one, two = await empty_digest(stores, "cli", "a"), await empty_digest(stores, "cli", "b")
+    for key in ("t:1", "t:2", "d:1"):
+        await stores.outbox.enqueue_delivery(key, None, one, now=NOW)
+    await stores.outbox.enqueue_delivery("t:1", None, two, now=NOW, status="skipped")
+    await stores.chats.set_paused("t:2", True, reason=None, now=NOW)
+    await stores.chats.set_paused("d:1", True, reason="forbidden", now=NOW)
+    summary = CachedSummary(Summary("T.", ("K.",), "en", SummarySource.EXTRACTIVE), NOW)
+    await stores.summaries.put_summary(SummaryKey("a", 1, "en", "p", "extractive"), summary)
+    await stores.usage.add_usage(DAY, prompt_tokens=10, completion_tokens=2)
+    await stores.usage.add_usage(DAY - timedelta(days=6), prompt_tokens=5, completion_tokens=1)
+    await stores.usage.add_usage(DAY - timedelta(days=7), prompt_tokens=99, completion_tokens=9)
+
+    stats = await stores.stats.counts(DAY)
+    assert (stats.papers, stats.papers_announced, stats.announcement_days) == (3, 2, 2)
+    assert (stats.first_listing, stats.last_listing) == (DAY - timedelta(days=1), DAY)
+    assert (stats.topics, stats.topics_followed) == (4, 2)  # x, y, and the digests' a, b
+    assert stats.platforms == (  # only platforms with chats, by name
+        PlatformCounts("d", chats=1, suspended=1, subscriptions=1, topics=1),
+        PlatformCounts("t", chats=2, paused=1, subscriptions=2, topics=1),
+    )
+    assert stats.summaries == OriginCounts(extractive=1) and stats.reviews == OriginCounts()
+    assert stats.llm_today == UsageTotals(DAY, DAY, 10, 2, 1)
+    assert stats.llm_last_7_days == UsageTotals(DAY - timedelta(days=6), DAY, 15, 3, 2)
+    assert stats.deliveries == OutboxCounts(queued=1, paused=1, suspended=1, skipped=1)
