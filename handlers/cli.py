@@ -3,6 +3,8 @@
     paperboy digest '"talking head" OR "lip sync"' [--lang zh] [--since 2026-11-01]
                     [--format text|markdown] [--max 40]
     paperboy paper 2409.03605 [--lang zh]
+    paperboy export '"lip sync"' --date 2026-11-20 --out posts/ [--lang zh] [--full]
+    paperboy stats [--json]
 
 Results go to stdout; logs and the progress bar go to stderr, so the output can be piped into a
 file (a Markdown blog post, say). Exit status: 0 success, 1 arXiv unreachable or an unexpected
@@ -96,6 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--format", choices=("text", "markdown"), default="text")
     digest.add_argument("--max", type=_positive, help="most papers to show (default 25)")
 
+    export = sub.add_parser(
+        "export",
+        help="write a topic's post for one arXiv listing day, for a static-site blog",
+        description="Write the day's post for a topic as a Markdown file with Hexo/Hugo front "
+        "matter, its papers' figures saved beside it (OUT/<date>-<slug>.md and "
+        "OUT/<date>-<slug>/). A day not stored yet is fetched first. A paper appears in one "
+        "post per topic; writing a day again gives the same files.",
+    )
+    export.add_argument("query", help='topic query, e.g. \'"talking head" OR "lip sync"\'')
+    export.add_argument(
+        "--date", type=_iso_date, required=True, help="the arXiv listing date (YYYY-MM-DD)"
+    )
+    export.add_argument("--out", required=True, help="folder to write the post and figures into")
+    export.add_argument("--lang", help="summary and label language (en, zh, ja, de, ...)")
+    export.add_argument(
+        "--full", action="store_true", help="add each paper's structured review, read from it"
+    )
+    export.add_argument("--max", type=_positive, help="most papers in the post (default 25)")
+
     sub.add_parser(
         "run",
         help="run the bot (Telegram, Discord or both) with its scheduler until SIGTERM",
@@ -110,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
         "while its scheduler beats and digest cycles keep finishing. Prints what is wrong "
         "and exits 1 otherwise.",
     )
+    stats = sub.add_parser(
+        "stats",
+        help="print what the database holds: papers, chats, summaries, LLM usage, deliveries",
+        description="Count what the database holds: papers and announcement days, topics and "
+        "chats per platform, cached summaries and reviews by source (LLM or extractive), LLM "
+        "tokens and calls today and in the last 7 days (UTC), deliveries sent, queued and "
+        "paused. Reads the database only: no arXiv or LLM request.",
+    )
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     paper = sub.add_parser("paper", help="print one paper's card")
     paper.add_argument("id", help="arXiv id or URL: 2409.03605, arXiv:2409.03605v2, hep-th/9901001")
@@ -223,6 +253,29 @@ async def _run_paper(settings: Settings, args: argparse.Namespace, clock: Clock)
     return render_paper(paper, summary) + "\n" + review_text(review, language) + "\n"
 
 
+async def _run_export(settings: Settings, args: argparse.Namespace, clock: Clock) -> str:
+    from pathlib import Path
+
+    from bot.core import open_core
+    from bot.export import export_day
+    from handlers.terminal.blog import write_post
+
+    async with open_core(settings, clock=clock) as core:
+        post = await export_day(
+            core, args.query, args.date, language=args.lang, full=args.full, max_papers=args.max
+        )
+    for warning in post.query.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    written = write_post(post, Path(args.out))
+    papers = len(post.digest.new_entries)
+    state = "written" if written.post in written.changed else "unchanged"
+    return (
+        f"{written.post} ({state}; {papers} paper{'' if papers == 1 else 's'}, "
+        f"{len(post.figures)} figure{'' if len(post.figures) == 1 else 's'}; "
+        f"{len(written.changed)} file(s) written, {len(written.unchanged)} unchanged)\n"
+    )
+
+
 def _run_bot(settings: Settings, clock: Clock) -> int:
     from handlers.run import run_bot  # only `run` needs the chat libraries loaded
 
@@ -250,6 +303,22 @@ def _health(settings: Settings, now: datetime) -> int:
     return 0
 
 
+def _stats(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
+    from bot.stats import read_stats
+    from handlers.terminal.stats import render_stats_json, render_stats_text
+
+    try:
+        stats = asyncio.run(read_stats(settings, today=now.astimezone(UTC).date()))
+    except ConfigError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    sys.stdout.write(render_stats_json(stats) if args.json else render_stats_text(stats))
+    sys.stdout.flush()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """Run one command; `clock` lets tests pick the moment (the real time otherwise)."""
     args = build_parser().parse_args(argv)
@@ -266,7 +335,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return _run_bot(settings, clock)
     if args.command == "health":
         return _health(settings, clock())
-    runner = _run_digest if args.command == "digest" else _run_paper
+    if args.command == "stats":
+        return _stats(settings, args, clock())
+    runner = {"digest": _run_digest, "export": _run_export}.get(args.command, _run_paper)
     try:
         output = asyncio.run(runner(settings, args, clock))
     except ConfigError as exc:
