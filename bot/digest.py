@@ -119,8 +119,8 @@ class DigestBuilder:
         announcements = await self._storage.papers.announcements_between(
             since - timedelta(days=1), latest
         )
-        ids, in_title = _match_one(query, announcements, title_too=True)
-        new, _ = _split_entries(announcements, ids, {}, lambda paper: paper.id in in_title)
+        ids, in_title = match_one(query, announcements, title_too=True)
+        new, _ = split_entries(announcements, ids, {}, lambda paper: paper.id in in_title)
         return Digest(
             id=0,
             query=query.text,
@@ -144,7 +144,7 @@ class DigestBuilder:
             latest - timedelta(days=days), latest
         )
         candidates = [a for a in announcements if a.type.is_candidate]
-        ids, _ = _match_one(query, candidates, title_too=False)
+        ids, _ = match_one(query, candidates, title_too=False)
         dates = [a.listing_date for a in announcements]
         return len(ids), min(dates, default=None), max(dates, default=None)
 
@@ -411,7 +411,7 @@ def _order(window: _Window, papers: Sequence[str], in_title: set[str]) -> _Match
     )
 
 
-def _match_one(
+def match_one(
     query: Query, announcements: Sequence[StoredAnnouncement], *, title_too: bool
 ) -> tuple[set[str], set[str]]:
     """The ids of the announced papers `query` matches, and (with `title_too`) of those it
@@ -437,7 +437,7 @@ def select_entries(
     """Split the window's matching papers (`matched` ids) into new entries, ordered, and
     update notes for papers this audience already had (one query at a time, each paper
     prepared whole: the straightforward definition the batched paths are tested against)."""
-    return _split_entries(
+    return split_entries(
         announcements,
         matched,
         delivered,
@@ -445,7 +445,7 @@ def select_entries(
     )
 
 
-def _split_entries(
+def split_entries(
     announcements: Sequence[StoredAnnouncement],
     matched: set[str],
     delivered: dict[str, int],

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from bot.digest import MAX_UPDATED_ENTRIES, _match_one, _split_entries
+from bot.digest import MAX_UPDATED_ENTRIES, match_one, split_entries
 from bot.errors import SourceUnavailable, UserError
 from bot.figures import Figure, FigureImage
 from bot.fulltext.figures import PhotoLimits
@@ -198,9 +198,9 @@ async def export_day(
     digest = await digests.find_digest(AUDIENCE, topic_id, day)
     if digest is None:
         cap = max_papers or core.settings.digest_max_papers
-        matched, in_title = _match_one(query, listed, title_too=True)
+        matched, in_title = match_one(query, listed, title_too=True)
         delivered = await digests.delivered_versions(AUDIENCE, topic_id, sorted(matched))
-        new, updated = _split_entries(listed, matched, delivered, lambda p: p.id in in_title)
+        new, updated = split_entries(listed, matched, delivered, lambda p: p.id in in_title)
         [saved] = await digests.save_digests(
             [
                 NewDigest(
