@@ -54,6 +54,15 @@ class Core:
         self.deliverer.add_channel(platform, channel)
 
 
+async def open_storage(settings: Settings) -> Storage:
+    """The database of `settings`, opened (and migrated). An unusable path (not SQLite, not
+    writable, under a regular file) is a `ConfigError` naming the setting, in one line."""
+    try:
+        return await Storage.open(settings.db_path)
+    except DatabaseUnusable as exc:
+        raise ConfigError(f"Invalid setting PAPERBOY_DB: {exc}") from None
+
+
 @asynccontextmanager
 async def open_core(
     settings: Settings, *, clock: Clock = utc_now, source: ArxivSource | None = None
@@ -62,10 +71,7 @@ async def open_core(
 
     `source` lets tests and benchmarks pass an arXiv source tuned for speed (short backoff).
     """
-    try:
-        storage = await Storage.open(settings.db_path)
-    except DatabaseUnusable as exc:
-        raise ConfigError(f"Invalid setting PAPERBOY_DB: {exc}") from None
+    storage = await open_storage(settings)
     # The source reserves its arXiv request slots in the database, so the spacing holds across
     # every process that shares it (a CLI run next to the bot).
     source = source or ArxivSource.from_settings(settings, spacing=storage.request_spacing())

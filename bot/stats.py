@@ -12,8 +12,6 @@ from datetime import date
 from typing import Any
 
 from bot.config import Settings
-from bot.errors import ConfigError
-from storage import DatabaseUnusable, Storage
 from storage.interfaces import (
     OriginCounts,
     OutboxCounts,
@@ -43,11 +41,9 @@ async def read_stats(settings: Settings, *, today: date) -> Stats:
     """Open the database of `settings` and count; `today` is the UTC day for LLM usage.
 
     An unusable database path is a `ConfigError` worded like the other commands' one."""
-    try:
-        storage = await Storage.open(settings.db_path)
-    except DatabaseUnusable as exc:
-        raise ConfigError(f"Invalid setting PAPERBOY_DB: {exc}") from None
-    async with storage:
+    from bot.core import open_storage  # not at import: the core pulls in every service
+
+    async with await open_storage(settings) as storage:
         return await collect_stats(storage.stats, today)
 
 
