@@ -44,7 +44,6 @@ import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Self, TypeVar
 
 import requests
@@ -64,7 +63,13 @@ from bot.fulltext.pdf import MAX_PAGES, PdfNoText, PdfUnreadable, extract_pdf
 from bot.fulltext.text import links_in
 from bot.links import has_html_version
 from bot.models import Paper
-from bot.source.http import ArxivSession, BadResponse, RequestSpacing, RetriesExhausted
+from bot.source.http import (
+    ArxivSession,
+    BadResponse,
+    Closing,
+    RequestSpacing,
+    RetriesExhausted,
+)
 from bot.summaries.sentences import clean_text
 
 if TYPE_CHECKING:
@@ -154,7 +159,7 @@ def abstract_only(paper: Paper, notes: tuple[Note, ...] = ()) -> FullText:
     )
 
 
-class FullTextSource:
+class FullTextSource(Closing):
     """Fetch `FullText` for papers, and figure images, from ``site_url`` (see the module doc).
 
     Give it the `ArxivSession` the rest of Paperboy uses (``ArxivSource.session``) so every
@@ -216,28 +221,6 @@ class FullTextSource:
     def close(self) -> None:
         if self._own_session:
             self._session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def html_url(self, paper: Paper) -> str:
         return f"{self.site_url}/html/{paper.versioned_id}"

@@ -34,7 +34,6 @@ import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import arxiv
@@ -50,7 +49,14 @@ from bot.errors import (
     SourceUnavailable,
 )
 from bot.models import Listing, Paper
-from bot.source.http import ArxivSession, BadResponse, RequestSpacing, RetriesExhausted, Throttle
+from bot.source.http import (
+    ArxivSession,
+    BadResponse,
+    Closing,
+    RequestSpacing,
+    RetriesExhausted,
+    Throttle,
+)
 from bot.source.ids import EXAMPLES, ArxivId, parse_arxiv_id
 from bot.source.rss import FeedError, parse_listing
 
@@ -244,7 +250,7 @@ class FeedFetch:
     last_modified: str | None
 
 
-class ArxivSource:
+class ArxivSource(Closing):
     """Fetch listings, look papers up and run backfill searches against arXiv."""
 
     def __init__(
@@ -306,28 +312,6 @@ class ArxivSource:
 
     def close(self) -> None:
         self._session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _gate(self) -> asyncio.Lock:
         # One lock per event loop (an asyncio.Lock must not cross loops, e.g. in tests).

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import requests
 
@@ -51,6 +51,7 @@ __all__ = [
     "USER_AGENT",
     "ArxivSession",
     "BadResponse",
+    "Closing",
     "RequestSpacing",
     "RetriesExhausted",
     "Throttle",
@@ -294,3 +295,23 @@ def _describe(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection broken while reading the response"
     return "connection failed"
+
+
+class Closing:
+    """`with` and `async with` for an object whose `close()` releases what it holds (an HTTP
+    session): both leave by calling `close()`."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
