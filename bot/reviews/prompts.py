@@ -20,7 +20,7 @@ from bot.fulltext.model import FullText
 from bot.models import Paper
 from bot.reviews.validate import ReviewLimits, review_limits
 from bot.summaries.languages import base_language, language_name
-from bot.summaries.prompts import MAX_COMMENT_CHARS, MAX_QUOTED_ANSWER_CHARS
+from bot.summaries.prompts import MAX_COMMENT_CHARS, retry_turn
 from bot.summaries.sentences import clean_text
 
 if TYPE_CHECKING:
@@ -187,15 +187,9 @@ def review_retry_messages(
     previous_answer: str, problems: Sequence[str]
 ) -> list[ChatCompletionMessageParam]:
     """The follow-up turn for the single retry: the rejected answer and what was wrong."""
-    listed = "\n".join(f"- {p}" for p in problems)
-    return [
-        {"role": "assistant", "content": previous_answer[:MAX_QUOTED_ANSWER_CHARS]},
-        {
-            "role": "user",
-            "content": (
-                f"That answer was rejected:\n{listed}\n"
-                "Write the review again, fixing these problems. "
-                "Answer with the JSON object with the same keys only."
-            ),
-        },
-    ]
+    return retry_turn(
+        previous_answer,
+        problems,
+        "Write the review again, fixing these problems. "
+        "Answer with the JSON object with the same keys only.",
+    )

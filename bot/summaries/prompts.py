@@ -81,15 +81,21 @@ def retry_messages(
     previous_answer: str, problems: Sequence[str]
 ) -> list[ChatCompletionMessageParam]:
     """The follow-up turn for the single retry: the rejected answer and what was wrong with it."""
+    return retry_turn(
+        previous_answer,
+        problems,
+        "Write the summary again, fixing these problems. "
+        'Answer with the JSON object {"tldr": ..., "takeaways": [...]} only.',
+    )
+
+
+def retry_turn(
+    previous_answer: str, problems: Sequence[str], instruction: str
+) -> list[ChatCompletionMessageParam]:
+    """The rejected answer, quoted back (shortened), then what was wrong and `instruction`;
+    shared by summaries and reviews."""
     listed = "\n".join(f"- {p}" for p in problems)
     return [
         {"role": "assistant", "content": previous_answer[:MAX_QUOTED_ANSWER_CHARS]},
-        {
-            "role": "user",
-            "content": (
-                f"That answer was rejected:\n{listed}\n"
-                "Write the summary again, fixing these problems. "
-                'Answer with the JSON object {"tldr": ..., "takeaways": [...]} only.'
-            ),
-        },
+        {"role": "user", "content": f"That answer was rejected:\n{listed}\n{instruction}"},
     ]
