@@ -27,6 +27,7 @@ from bot.models import DetailLevel
 from bot.present import PaperView, author_line, digest_view, strings_for
 from bot.reviews.model import Review
 from bot.reviews.render import LABELS, review_blocks, source_line
+from handlers.terminal.markdown import closing_lines
 from handlers.terminal.markdown import escape as _md_escape
 
 _AUTHORS = 20  # names before "et al. (N authors)"
@@ -107,15 +108,7 @@ def render_post(export: DayExport) -> str:
         lines += [escape(view.empty_note), ""]
     for paper in view.papers:
         lines += _paper(export, paper, ui)
-    if view.more_line:
-        lines += [f"*{escape(view.more_line)}*", ""]
-    if view.updated:
-        lines += [f"## {escape(view.updated_heading)}", ""]
-        for updated in view.updated:
-            lines.append(
-                f"- [{escape(updated.title)}](<{updated.abs_url}>) — {escape(updated.note)}"
-            )
-        lines.append("")
+    lines += closing_lines(view, escape)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
 
 from bot import __version__
 from bot.models import DetailLevel, Digest
-from bot.present import PaperView, author_line, digest_view
+from bot.present import DigestView, PaperView, author_line, digest_view
 from handlers.terminal.text import quiet_day_line
 
 # Characters that change Markdown formatting anywhere in running text (parentheses matter only
@@ -53,6 +54,22 @@ def _front_matter(digest: Digest, day: date | None) -> list[str]:
     if sources:
         lines.append(f"summaries: [{', '.join(sources)}]")
     lines += ["tags: [arxiv, digest]", f"generator: paperboy {__version__}", "---", ""]
+    return lines
+
+
+def closing_lines(view: DigestView, escape: Callable[[str], str]) -> list[str]:
+    """The end of a digest post: "…and N more", then the papers updated since (shared by
+    `digest --format markdown` and `export`, each with its own escaping)."""
+    lines: list[str] = []
+    if view.more_line:
+        lines += [f"*{escape(view.more_line)}*", ""]
+    if view.updated:
+        lines += [f"## {escape(view.updated_heading)}", ""]
+        for updated in view.updated:
+            lines.append(
+                f"- [{escape(updated.title)}](<{updated.abs_url}>) — {escape(updated.note)}"
+            )
+        lines.append("")
     return lines
 
 
@@ -104,13 +121,5 @@ def render_digest_markdown(
         lines += [escape(view.empty_note), ""]
     for paper in view.papers:
         lines += _paper_section(paper, language)
-    if view.more_line:
-        lines += [f"*{escape(view.more_line)}*", ""]
-    if view.updated:
-        lines += [f"## {escape(view.updated_heading)}", ""]
-        for updated in view.updated:
-            lines.append(
-                f"- [{escape(updated.title)}](<{updated.abs_url}>) — {escape(updated.note)}"
-            )
-        lines.append("")
+    lines += closing_lines(view, escape)
     return "\n".join(lines).rstrip() + "\n"
