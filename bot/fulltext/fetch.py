@@ -339,19 +339,21 @@ class FullTextSource(Closing):
         await self._run(lambda: self._download_blocking(self.pdf_url(paper), sink))
 
     def _download_blocking(self, url: str, sink: IO[bytes]) -> None:
+        self._stream(url, sink, self.max_pdf_bytes, what=url)
+
+    def _stream(self, url: str, sink: IO[bytes], limit: int, *, what: str) -> None:
+        """GET `url` into `sink` (at most `limit` bytes), arXiv's failures as the core's."""
         try:
-            self._session.request(
-                "GET", url, stream=True, response_check=_stream_into(sink, self.max_pdf_bytes)
-            )
+            self._session.request("GET", url, stream=True, response_check=_stream_into(sink, limit))
         except RetriesExhausted as exc:
             error = ArxivUnreachable if exc.unreachable else SourceUnavailable
-            raise error(f"arXiv is not responding ({url}): {exc}") from exc
+            raise error(f"arXiv is not responding ({what}): {exc}") from exc
         except requests.HTTPError as exc:
             _close(exc)
             status = exc.response.status_code if exc.response is not None else "error"
-            raise SourceUnavailable(f"arXiv answered HTTP {status} ({url})") from exc
+            raise SourceUnavailable(f"arXiv answered HTTP {status} ({what})") from exc
         except requests.RequestException as exc:
-            raise SourceUnavailable(f"could not reach arXiv ({url})") from exc
+            raise SourceUnavailable(f"could not reach arXiv ({what})") from exc
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -367,19 +369,7 @@ class FullTextSource(Closing):
 
     def _figure_blocking(self, url: str) -> bytes:
         body = io.BytesIO()
-        try:
-            self._session.request(
-                "GET", url, stream=True, response_check=_stream_into(body, self.max_figure_bytes)
-            )
-        except RetriesExhausted as exc:
-            error = ArxivUnreachable if exc.unreachable else SourceUnavailable
-            raise error(f"arXiv is not responding (figure {url}): {exc}") from exc
-        except requests.HTTPError as exc:
-            _close(exc)
-            status = exc.response.status_code if exc.response is not None else "error"
-            raise SourceUnavailable(f"arXiv answered HTTP {status} (figure {url})") from exc
-        except requests.RequestException as exc:
-            raise SourceUnavailable(f"could not reach arXiv (figure {url})") from exc
+        self._stream(url, body, self.max_figure_bytes, what=f"figure {url}")
         return body.getvalue()
 
 
